@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, DEFAULT_HYPERPARAMETERS, hyperparameters, kebabCase, parseCommandLine } from './config';
+
+test('defaults are the seed tutorial values', () => {
+  const { values, overridden } = hyperparameters({}, {});
+  assert.equal(values.epochs, 15);
+  assert.equal(values.batchSize, 32);
+  assert.equal(values.validationSplit, 0.25);
+  assert.deepEqual(values.convFilters, [32, 64, 128]);
+  assert.deepEqual(overridden, []);
+});
+
+test('command-line overrides win over the notebook values and are reported', () => {
+  const env = { FMNIST_OVERRIDES: JSON.stringify({ epochs: 3, batchSize: 64 }) };
+  const { values, overridden } = hyperparameters({ epochs: 15, trainSamples: 6000 }, env);
+  assert.equal(values.epochs, 3);
+  assert.equal(values.batchSize, 64);
+  assert.equal(values.trainSamples, 6000);
+  assert.deepEqual(overridden.sort(), ['batchSize', 'epochs']);
+});
+
+test('parseCommandLine reads kebab-case names, both --x v and --x=v, lists and booleans', () => {
+  const { positional, overrides } = parseCommandLine([
+    'notebooks/01.ipynb', '--epochs', '3', '--batch-size=64', '--train-samples', '6000',
+    '--conv-filters', '16,32,64', '--horizontal-flip', 'false',
+  ]);
+  assert.deepEqual(positional, ['notebooks/01.ipynb']);
+  assert.deepEqual(overrides, { epochs: 3, batchSize: 64, trainSamples: 6000, convFilters: [16, 32, 64], horizontalFlip: false });
+});
+
+const bad: Array<[string[], RegExp]> = [
+  [['--epochs', '0'], /epochs must be an integer from 1/],
+  [['--epochs', '2.5'], /epochs must be an integer/],
+  [['--epochs', 'three'], /--epochs must be a number, got 'three'/],
+  [['--batch-size', '0'], /batchSize must be an integer from 1/],
+  [['--validation-split', '1'], /validationSplit must be a number in \(0, 1\)/],
+  [['--validation-split', '0'], /validationSplit must be a number in \(0, 1\)/],
+  [['--train-samples', '60001'], /trainSamples must be an integer from 1 to 60000/],
+  [['--learning-rate', '-1'], /learningRate must be a number in \(0, 10\]/],
+  [['--horizontal-flip', 'yes'], /--horizontal-flip must be true or false/],
+  [['--conv-filters', '32,64'], /convFilters must be three integers/],
+  [['--epoch', '3'], /unknown parameter --epoch/],
+  [['--epochs'], /--epochs needs a value/],
+  [['--epochs', '1', '--epochs', '2'], /given twice/],
+  [['--train-samples', '3', '--validation-split', '0.25'], /leaves no image for validation/],
+];
+for (const [argv, message] of bad) {
+  test(`rejects ${argv.join(' ')}`, () => {
+    assert.throws(() => parseCommandLine(argv), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+  });
+}
+
+test('notebook values are validated too, naming the parameter', () => {
+  assert.throws(() => hyperparameters({ epochs: -1 }, {}), /hyperparameter epochs must be an integer/);
+  assert.throws(() => hyperparameters({ dropoutRate: 'x' as unknown as number }, {}), /dropoutRate must be a number/);
+  assert.throws(() => hyperparameters({}, { FMNIST_OVERRIDES: '{oops' }), /FMNIST_OVERRIDES is not valid JSON/);
+});
+
+test('every default passes its own check and has a kebab-case flag', () => {
+  assert.doesNotThrow(() => hyperparameters({ ...DEFAULT_HYPERPARAMETERS, convFilters: [32, 64, 128] }, {}));
+  assert.equal(kebabCase('heightShiftRange'), 'height-shift-range');
+});
