@@ -1,0 +1,109 @@
+"""Execute one notebook headless with the project's tslab kernel and write self-contained HTML.
+
+Called by `npm run export` (src/cli/export.ts), which validates the hyperparameter overrides and
+passes them to the kernel through the environment. Exit codes: 0 written, 1 a cell failed or the
+kernel could not start, 2 bad arguments, 130 interrupted. The HTML is written to a temporary file
+and renamed, so an interrupted or failed run never leaves a half-written report.
+"""
+import argparse
+import os
+import signal
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def failing_cell(nb):
+    """The first code cell whose outputs hold an error, with the text that explains it.
+
+    tslab leaves ename/evalue of its error replies empty and writes the real TypeScript or
+    JavaScript error to the cell's stderr stream, so both are collected.
+    """
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if not errors:
+            continue
+        stderr = "".join(
+            o.get("text", "") for o in cell.outputs
+            if o.get("output_type") == "stream" and o.get("name") == "stderr"
+        )
+        err = errors[0]
+        details = "\n".join(x for x in [stderr.strip(), f"{err.get('ename', '')}: {err.get('evalue', '')}".strip(": ")] if x)
+        return index, cell, details
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("notebook")
+    parser.add_argument("output")
+    parser.add_argument("--kernel", default="fmnist-ts")
+    parser.add_argument("--cell-timeout", type=int, default=3600)
+    args = parser.parse_args()
+
+    nb = nbformat.read(args.notebook, as_version=4)
+    workdir = os.path.dirname(os.path.abspath(args.notebook))
+    client = NotebookClient(
+        nb,
+        kernel_name=args.kernel,
+        timeout=args.cell_timeout,
+        startup_timeout=120,
+        resources={"metadata": {"path": workdir}},
+        record_timing=True,
+    )
+    tmp = f"{args.output}.{os.getpid()}.tmp"
+
+    # A SIGTERM from the parent is handled like Ctrl-C, so the kernel is shut down either way.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    started = time.time()
+    try:
+        client.execute()
+    except KeyboardInterrupt:
+        print("export: interrupted; kernel stopped, nothing written", file=sys.stderr)
+        return 130
+    except (CellExecutionError, CellTimeoutError) as exc:
+        found = failing_cell(nb)
+        if found:
+            index, cell, details = found
+            count = cell.get("execution_count")
+            first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+            print(f"error: {args.notebook}: cell {index + 1}{f' [{count}]' if count else ''} failed: {first_line}", file=sys.stderr)
+            print(details or str(exc).strip().splitlines()[-1], file=sys.stderr)
+        else:
+            print(f"error: {args.notebook}: {str(exc).strip().splitlines()[-1]}", file=sys.stderr)
+        return 1
+    except DeadKernelError as exc:
+        print(f"error: {args.notebook}: the kernel died ({exc})", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:
+        print(f"error: {args.notebook}: {exc}", file=sys.stderr)
+        return 1
+
+    exporter = HTMLExporter(template_name="lab", extra_template_paths=[os.path.join(HERE, "nbconvert")])
+    exporter.template_file = "offline.html.j2"
+    try:
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": os.path.splitext(os.path.basename(args.notebook))[0]}})
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(body)
+        os.replace(tmp, args.output)
+    except KeyboardInterrupt:
+        print("export: interrupted; nothing written", file=sys.stderr)
+        return 130
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    print(f"export: wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB) in {time.time() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

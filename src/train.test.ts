@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { tf } from './backend';
+import { confusionMatrix, evaluate, mistakes, perClassAccuracy, predictProbabilities } from './evaluate';
+import { buildSeedModel } from './models';
+import { normalize, reshape, shapeOf, toTensors, valueRange } from './preprocess';
+import { fit, sparseCategoricalCrossentropy } from './train';
+
+/** A learnable toy set: class c is a bright square at a class-specific place. */
+function toyData(n: number, seed = 1) {
+  const images = new Uint8Array(n * 784);
+  const labels = new Uint8Array(n);
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let i = 0; i < n; i++) {
+    const c = i % 10;
+    labels[i] = c;
+    const r0 = 2 + (c % 5) * 5;
+    const c0 = c < 5 ? 4 : 16;
+    for (let r = 0; r < 6; r++) for (let k = 0; k < 6; k++) images[i * 784 + (r0 + r) * 28 + c0 + k] = 200 + Math.floor(rand() * 55);
+  }
+  return { images, labels, count: n };
+}
+
+function compiled(seed = 3) {
+  const model = buildSeedModel({ seed });
+  model.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+test('preprocessing mirrors the seed: counts, ÷255, reshape to (N, 28, 28, 1), inputs disposed', () => {
+  const before = tf.memory().numTensors;
+  let { trainX, trainY, testX, testY } = toTensors({ train: toyData(50), test: toyData(20) }, { trainSamples: 40 });
+  assert.equal(shapeOf(trainX), '(40, 28, 28)');
+  assert.equal(shapeOf(trainY), '(40,)');
+  assert.equal(valueRange(trainX).max > 200, true);
+  trainX = normalize(trainX);
+  assert.ok(valueRange(trainX).max <= 1);
+  const x4 = reshape(trainX, [-1, 28, 28, 1]);
+  assert.equal(shapeOf(x4), '(40, 28, 28, 1)');
+  tf.dispose([x4, trainY, testX, testY]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('cross-entropy matches the formula, with Keras\' clipping', () => {
+  const loss = tf.tidy(() =>
+    sparseCategoricalCrossentropy(tf.tensor1d([0, 1], 'int32'), tf.tensor2d([[0.5, 0.5], [0, 1]])).dataSync()[0]);
+  assert.ok(Math.abs(loss - (-Math.log(0.5) - Math.log(1 - 1e-7)) / 2) < 1e-6);
+});
+
+test('fit learns the toy set, keeps Keras\' split and history keys, and leaks nothing but optimizer state', async () => {
+  const data = toTensors({ train: toyData(400), test: toyData(100, 9) });
+  const x = reshape(normalize(data.trainX), [-1, 28, 28, 1]);
+  const testX = reshape(normalize(data.testX), [-1, 28, 28, 1]);
+  const model = compiled();
+  const before = tf.memory().numTensors;
+  const seen: number[] = [];
+  let begin: { trainSamples: number; validationSamples: number } | undefined;
+  const run = fit(model, x, data.trainY, {
+    epochs: 3, batchSize: 32, validationSplit: 0.25, seed: 5,
+    callbacks: { onTrainBegin: (info) => (begin = info), onBatchEnd: (b) => seen.push(b) },
+  });
+  const history = await run.done;
+  assert.deepEqual(begin && [begin.trainSamples, begin.validationSamples], [300, 100]);
+  assert.equal(seen.length, 3 * Math.ceil(300 / 32));
+  assert.deepEqual(Object.keys(history).sort(), ['acc', 'loss', 'seconds', 'val_acc', 'val_loss']);
+  assert.equal(history.loss.length, 3);
+  assert.ok(history.loss.every(Number.isFinite));
+  assert.ok(history.loss[2] < history.loss[0], 'loss falls');
+  const [loss, acc] = evaluate(model, testX, data.testY);
+  assert.ok(Number.isFinite(loss));
+  assert.ok(acc > 0.5, `toy accuracy ${acc} should be far above chance`);
+  // Adam keeps two slots per weight (10 weights), created on its first step.
+  assert.equal(tf.memory().numTensors - before, 2 * model.trainableWeights.length);
+  const probs = predictProbabilities(model, testX);
+  const preds = Array.from({ length: 100 }, (_, i) => probs.subarray(i * 10, i * 10 + 10).indexOf(Math.max(...probs.subarray(i * 10, i * 10 + 10))));
+  const cm = confusionMatrix(Array.from(data.testY.dataSync()), preds);
+  assert.deepEqual(cm.map((row) => row.reduce((a, b) => a + b, 0)), new Array(10).fill(10));
+  assert.equal(perClassAccuracy(cm).length, 10);
+  assert.ok(mistakes(Array.from(data.testY.dataSync()), probs).every((m) => m.trueLabel !== m.predicted));
+  model.optimizer.dispose();
+  model.dispose();
+  tf.dispose([x, testX, data.trainY, data.testY]);
+});
+
+test('same seed, same run: weights and shuffling repeat', async () => {
+  const data = toTensors({ train: toyData(128), test: toyData(10) });
+  const x = reshape(normalize(data.trainX), [-1, 28, 28, 1]);
+  const losses: number[][] = [];
+  for (let i = 0; i < 2; i++) {
+    const model = compiled(11);
+    const h = await fit(model, x, data.trainY, { epochs: 1, batchSize: 32, validationSplit: 0.25, seed: 2 }).done;
+    losses.push(h.loss);
+    model.optimizer.dispose();
+    model.dispose();
+  }
+  assert.ok(Math.abs(losses[0][0] - losses[1][0]) < 1e-4, `${losses[0][0]} vs ${losses[1][0]}`);
+  tf.dispose([x, data.trainY, data.testX, data.testY]);
+});
+
+test('stop() ends training after the current batch and keeps finished epochs', async () => {
+  const data = toTensors({ train: toyData(320), test: toyData(10) });
+  const x = reshape(normalize(data.trainX), [-1, 28, 28, 1]);
+  const model = compiled();
+  let ended: boolean | undefined;
+  const run = fit(model, x, data.trainY, {
+    epochs: 50, batchSize: 32, validationSplit: 0.25,
+    callbacks: { onEpochEnd: (epoch) => epoch === 1 && run.stop(), onTrainEnd: (_h, stopped) => (ended = stopped) },
+  });
+  const h = await run.done;
+  assert.equal(h.loss.length, 2);
+  assert.equal(run.stopped, true);
+  assert.equal(ended, true);
+  model.optimizer.dispose();
+  model.dispose();
+  tf.dispose([x, data.trainY, data.testX, data.testY]);
+});
+
+test('bad inputs are refused before training', () => {
+  const model = compiled();
+  const x = tf.zeros([4, 28, 28, 1]);
+  assert.throws(() => fit(model, x, tf.tensor1d([0, 1, 2], 'int32'), { epochs: 1 }), /4 images but y has 3 labels/);
+  assert.throws(() => fit(model, x, tf.tensor1d([0, 1, 2, 3], 'int32'), { epochs: 0 }), /epochs must be a positive integer/);
+  const raw = buildSeedModel();
+  assert.throws(() => fit(raw, x, tf.tensor1d([0, 1, 2, 3], 'int32'), { epochs: 1 }), /call model.compile/);
+  model.dispose();
+  raw.dispose();
+  x.dispose();
+});

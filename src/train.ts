@@ -1,0 +1,219 @@
+/**
+ * Training: the equivalent of Keras' `model.fit(x, y, epochs, batch_size, validation_split)` with
+ * the same mathematics, written as a lean loop instead of tfjs' `model.fit` (see
+ * docs/performance.md for why and by how much). Introduced in notebook 01, step 8.
+ *
+ * What matches Keras:
+ * - validation is the LAST `validationSplit` of the arrays, cut before any shuffling;
+ * - the training part is reshuffled every epoch (seeded here, so runs repeat);
+ * - loss is sparse categorical cross-entropy on the softmax output, probabilities clipped to
+ *   [1e-7, 1 - 1e-7] as Keras' backend does; accuracy compares argmax with the integer label;
+ * - epoch loss/acc are the sample-weighted means over the epoch's batches, val_* over the whole
+ *   validation part, under the key names the seed's plot reads (loss, acc, val_loss, val_acc).
+ */
+import { tf } from './backend';
+import { EpochLogs, History, TrainingCallbacks, emptyHistory } from './history';
+import { createRng, shuffledIndices } from './random';
+
+export interface FitOptions {
+  /** Passes over the training part. Keras' default is 1; the seed uses 15. */
+  epochs: number;
+  /** Images per gradient step. Keras' default: 32. */
+  batchSize?: number;
+  /** Fraction held out for validation, from the end. Default 0 (no validation). */
+  validationSplit?: number;
+  /** Seed for the per-epoch shuffling. Default 42. */
+  seed?: number;
+  /** Observers: live progress in a notebook, log lines in a script. */
+  callbacks?: TrainingCallbacks | TrainingCallbacks[];
+  /**
+   * Images per forward pass when computing validation metrics. Any value gives the same numbers
+   * (no dropout at inference); larger is faster. Default 1000.
+   */
+  validationBatchSize?: number;
+  /**
+   * Stop after the current batch on SIGINT (Jupyter's "interrupt kernel") and keep the history so
+   * far. Default: true when something else already listens for SIGINT (the tslab kernel does),
+   * so a plain script still exits on Ctrl-C.
+   */
+  stopOnInterrupt?: boolean;
+}
+
+/** A running (or finished) training, shaped like Keras' History: `run.history.loss` etc. */
+export interface TrainingRun {
+  /** Per-epoch metrics so far; complete epochs only. */
+  readonly history: History;
+  /** Resolves with the history when training ends, early stops included. */
+  readonly done: Promise<History>;
+  /** Ask the loop to stop after the current batch. */
+  stop(): void;
+  /** True once training ended before its last epoch. */
+  readonly stopped: boolean;
+}
+
+const EPSILON = 1e-7;
+
+/** Mean sparse categorical cross-entropy of softmax outputs, as Keras computes it. */
+export function sparseCategoricalCrossentropy(labels: tf.Tensor1D, probs: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const picked = tf.sum(tf.mul(probs, tf.oneHot(labels, probs.shape[1])), 1);
+    return tf.neg(tf.mean(tf.log(tf.clipByValue(picked, EPSILON, 1 - EPSILON)))) as tf.Scalar;
+  });
+}
+
+/** Number of correct predictions (argmax == label) as an int32 scalar. */
+function correctCount(labels: tf.Tensor1D, probs: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'int32')) as tf.Scalar);
+}
+
+/** Loss and accuracy over a whole dataset in large forward passes (no dropout). */
+export function evaluateInBatches(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  batchSize = 1000,
+): { loss: number; acc: number } {
+  const n = x.shape[0];
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const [lossT, correctT] = tf.tidy(() => {
+      const xb = x.slice(start, size);
+      const yb = y.slice(start, size);
+      const probs = model.predict(xb) as tf.Tensor2D;
+      return [tf.mul(sparseCategoricalCrossentropy(yb, probs), size), correctCount(yb, probs)];
+    });
+    lossSum += lossT.dataSync()[0];
+    correct += correctT.dataSync()[0];
+    lossT.dispose();
+    correctT.dispose();
+  }
+  return { loss: lossSum / n, acc: correct / n };
+}
+
+function optimizerOf(model: tf.LayersModel): tf.Optimizer {
+  const optimizer = (model as unknown as { optimizer?: tf.Optimizer }).optimizer;
+  if (!optimizer) {
+    throw new Error('the model has no optimizer: call model.compile({ optimizer, loss, metrics }) before fit');
+  }
+  return optimizer;
+}
+
+function checkInputs(x: tf.Tensor, y: tf.Tensor, options: FitOptions): void {
+  if (x.shape[0] !== y.shape[0]) {
+    throw new Error(`fit: x has ${x.shape[0]} images but y has ${y.shape[0]} labels`);
+  }
+  if (y.dtype !== 'int32' || y.rank !== 1) throw new Error('fit: y must be a 1-D int32 tensor of class labels');
+  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${options.epochs}`);
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+  const split = options.validationSplit ?? 0;
+  if (!(split >= 0 && split < 1)) throw new Error(`fit: validationSplit must be in [0, 1), got ${split}`);
+}
+
+/**
+ * Trains `model` (compiled with an optimizer) on x (N, 28, 28, 1) and integer labels y (N,).
+ * Returns at once; `await run.done` waits for the end. The tensors passed in are not disposed.
+ */
+export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options: FitOptions): TrainingRun {
+  checkInputs(x, y, options);
+  const optimizer = optimizerOf(model);
+  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+  const batchSize = options.batchSize ?? 32;
+  const n = x.shape[0];
+  // Keras: split_at = int(n * (1 - validation_split)); validation is x[split_at:].
+  const nTrain = options.validationSplit ? Math.floor(n * (1 - options.validationSplit)) : n;
+  const nVal = n - nTrain;
+  if (nTrain < 1) throw new Error(`fit: validationSplit ${options.validationSplit} leaves no training images`);
+
+  const history = emptyHistory();
+  let stopRequested = false;
+  let stopped = false;
+  const onSigint = () => {
+    stopRequested = true;
+  };
+  const graceful = options.stopOnInterrupt ?? process.listenerCount('SIGINT') > 0;
+
+  const loop = async (): Promise<History> => {
+    const rng = createRng(options.seed ?? 42);
+    const xTrain = x.slice(0, nTrain);
+    const yTrain = y.slice(0, nTrain);
+    const xVal = nVal > 0 ? x.slice(nTrain, nVal) : null;
+    const yVal = nVal > 0 ? y.slice(nTrain, nVal) : null;
+    const order = new Int32Array(nTrain);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const batchesPerEpoch = Math.ceil(nTrain / batchSize);
+    if (graceful) process.on('SIGINT', onSigint);
+    try {
+      for (const cb of callbacks) {
+        cb.onTrainBegin?.({ epochs: options.epochs, batchesPerEpoch, trainSamples: nTrain, validationSamples: nVal });
+      }
+      for (let epoch = 0; epoch < options.epochs && !stopRequested; epoch++) {
+        const started = performance.now();
+        shuffledIndices(nTrain, rng, order);
+        let lossSum = 0;
+        let correct = 0;
+        let seen = 0;
+        for (let b = 0; b < batchesPerEpoch; b++) {
+          const start = b * batchSize;
+          const size = Math.min(batchSize, nTrain - start);
+          let correctT: tf.Scalar | undefined;
+          const lossT = tf.tidy(() => {
+            const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
+            const xb = tf.gather(xTrain, idx);
+            const yb = tf.gather(yTrain, idx) as tf.Tensor1D;
+            return optimizer.minimize(() => {
+              const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
+              correctT = tf.keep(correctCount(yb, probs));
+              return sparseCategoricalCrossentropy(yb, probs);
+            }, true, variables) as tf.Scalar;
+          });
+          lossSum += lossT.dataSync()[0] * size;
+          correct += correctT!.dataSync()[0];
+          seen += size;
+          lossT.dispose();
+          correctT!.dispose();
+          for (const cb of callbacks) cb.onBatchEnd?.(b, { loss: lossSum / seen, acc: correct / seen });
+          // Yield to the event loop so display messages go out and an interrupt can land.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (stopRequested) break;
+        }
+        if (stopRequested) break;
+        const val = xVal && yVal ? evaluateInBatches(model, xVal, yVal, options.validationBatchSize) : { loss: NaN, acc: NaN };
+        const logs: EpochLogs = {
+          loss: lossSum / seen,
+          acc: correct / seen,
+          val_loss: val.loss,
+          val_acc: val.acc,
+          seconds: (performance.now() - started) / 1000,
+        };
+        history.loss.push(logs.loss);
+        history.acc.push(logs.acc);
+        history.val_loss.push(logs.val_loss);
+        history.val_acc.push(logs.val_acc);
+        history.seconds.push(logs.seconds);
+        for (const cb of callbacks) cb.onEpochEnd?.(epoch, logs, history);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      stopped = stopRequested && history.loss.length < options.epochs;
+      for (const cb of callbacks) cb.onTrainEnd?.(history, stopped);
+      return history;
+    } finally {
+      if (graceful) process.removeListener('SIGINT', onSigint);
+      tf.dispose([xTrain, yTrain, ...(xVal ? [xVal] : []), ...(yVal ? [yVal] : [])]);
+    }
+  };
+
+  const done = loop();
+  return {
+    history,
+    done,
+    stop: () => {
+      stopRequested = true;
+    },
+    get stopped() {
+      return stopped;
+    },
+  };
+}
