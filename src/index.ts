@@ -12,3 +12,8 @@ export * from './augment';
 export * from './figures';
 export * from './display';
 export * from './progress';
+export * from './preprocess';
+export * from './models';
+export * from './train';
+export * from './evaluate';
+export * from './views';

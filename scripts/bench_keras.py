@@ -1,0 +1,109 @@
+"""The Keras reference for `npm run bench`: the seed's own code path (Keras on TensorFlow CPU),
+on the same IDX files, model, optimizer and batch size as the project's training path.
+
+Prints one JSON line on stdout. Run by src/cli/bench.ts in the project's .venv with the optional
+requirements-bench.txt installed.
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def read_idx(path, offset):
+    with gzip.open(path, "rb") as f:
+        return f.read()[offset:]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--batches", type=int, default=0, help="train this many batches instead of a full epoch")
+    p.add_argument("--model", default="seed", choices=["seed", "vgg7"])
+    p.add_argument("--seed", type=int, default=42)
+    args = p.parse_args()
+
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow import keras
+    from tensorflow.keras import layers
+
+    tf.keras.utils.set_random_seed(args.seed)
+    d = args.data
+    train_x = np.frombuffer(read_idx(f"{d}/train-images-idx3-ubyte.gz", 16), np.uint8).reshape(-1, 28, 28, 1) / 255.0
+    train_y = np.frombuffer(read_idx(f"{d}/train-labels-idx1-ubyte.gz", 8), np.uint8)
+    test_x = np.frombuffer(read_idx(f"{d}/t10k-images-idx3-ubyte.gz", 16), np.uint8).reshape(-1, 28, 28, 1) / 255.0
+    test_y = np.frombuffer(read_idx(f"{d}/t10k-labels-idx1-ubyte.gz", 8), np.uint8)
+
+    if args.model == "seed":
+        model = keras.Sequential([
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(kernel_size=(3, 3), filters=32),
+            layers.MaxPool2D(strides=(2, 2)),
+            layers.Conv2D(kernel_size=(3, 3), filters=64),
+            layers.MaxPool2D(strides=(2, 2)),
+            layers.Conv2D(kernel_size=(3, 3), filters=128),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.3),
+            layers.Dense(10, activation="softmax"),
+        ])
+    else:
+        model = keras.Sequential([
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPool2D(2),
+            layers.Dropout(0.5),
+            layers.Conv2D(128, 3, padding="same", activation="relu"),
+            layers.Conv2D(256, 3, padding="valid", activation="relu"),
+            layers.MaxPool2D(2),
+            layers.Dropout(0.5),
+            layers.Flatten(),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ])
+    model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    # Warm-up on a few batches so graph tracing is not counted, as the tfjs side warms up too.
+    model.fit(train_x[:320], train_y[:320], batch_size=32, epochs=1, verbose=0)
+
+    batch = 32
+    if args.batches:
+        n_train = args.batches * batch
+        n_val = n_train // 3
+        x, y = train_x[: n_train + n_val], train_y[: n_train + n_val]
+        split = n_val / (n_train + n_val)
+    else:
+        x, y, split = train_x, train_y, 0.25
+        n_train = int(len(x) * (1 - split))
+        n_val = len(x) - n_train
+    start = time.perf_counter()
+    hist = model.fit(x, y, batch_size=batch, epochs=1, validation_split=split, verbose=0)
+    seconds = time.perf_counter() - start
+    loss, acc = model.evaluate(test_x, test_y, batch_size=1000, verbose=0)
+    print(json.dumps({
+        "impl": "keras",
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "seconds": seconds,
+        "train_images": n_train,
+        "val_images": n_val,
+        "loss": float(hist.history["loss"][-1]),
+        "val_acc": float(hist.history["val_accuracy"][-1]),
+        "test_loss": float(loss),
+        "test_acc": float(acc),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

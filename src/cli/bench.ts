@@ -1,0 +1,234 @@
+/**
+ * `npm run bench [-- --quick | --full] [--rounds N] [--model seed|vgg7] [--batches N]`: the
+ * project's training path (the `fit` the notebooks use, on tfjs-node) against the seed's own
+ * (Keras on TensorFlow CPU), interleaved in one invocation, on the same files, model, optimizer
+ * and batch size. A benchmark, not a test: it prints a table and one JSON line.
+ *
+ * Each measurement runs in a fresh child process, so peak RSS is that run's alone and neither
+ * side warms the other's caches. Both sides warm up on 10 batches first (Keras traces its graph,
+ * tfjs creates its kernels), then time one epoch: training on 75 % and validating on 25 %.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, VENV_PYTHON, printBanner, runMain } from './common';
+
+interface RunResult {
+  impl: 'tfjs' | 'keras';
+  seconds: number;
+  train_images: number;
+  val_images: number;
+  loss: number;
+  val_acc: number;
+  test_loss: number;
+  test_acc: number;
+  peak_rss_mb: number;
+}
+
+/** Multiply-adds ×2 of one forward pass per image, from the layer shapes. */
+const FORWARD_FLOP: Record<string, number> = {
+  // conv 2·k²·cin·cout·H·W, dense 2·in·out (see docs/performance.md).
+  seed: 2 * (9 * 1 * 32 * 26 * 26 + 9 * 32 * 64 * 11 * 11 + 9 * 64 * 128 * 3 * 3 + 1152 * 128 + 128 * 10),
+  vgg7: 2 * (9 * 1 * 32 * 784 + 9 * 32 * 64 * 784 + 9 * 64 * 128 * 196 + 9 * 128 * 256 * 144 + 6 * 6 * 256 * 512 + 512 * 256 + 256 * 10),
+};
+
+function parseArgs(argv: string[]) {
+  const opts = { batches: 200, rounds: 2, model: 'seed', worker: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') opts.batches = 200;
+    else if (a === '--full') opts.batches = 0;
+    else if (a === '--batches') opts.batches = Number(next());
+    else if (a === '--rounds') opts.rounds = Number(next());
+    else if (a === '--model') opts.model = next();
+    else if (a === '--worker') opts.worker = next();
+    else throw new Error(`unknown option ${a} (known: --quick, --full, --batches N, --rounds N, --model seed|vgg7)`);
+  }
+  if (!Number.isInteger(opts.batches) || opts.batches < 0) throw new Error(`--batches must be a non-negative integer, got ${opts.batches}`);
+  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`--rounds must be a positive integer, got ${opts.rounds}`);
+  if (!(opts.model in FORWARD_FLOP)) throw new Error(`--model must be seed or vgg7, got ${opts.model}`);
+  return opts;
+}
+
+/** One timed tfjs epoch (or `batches` batches), in this process. */
+async function tfjsWorker(model: string, batches: number): Promise<void> {
+  const fm = await import('../index');
+  const { tf } = fm;
+  const data = await fm.loadFashionMnist({ quiet: true });
+  const all = fm.toTensors(data);
+  const x = fm.reshape(fm.normalize(all.trainX), [-1, 28, 28, 1]);
+  const testX = fm.reshape(fm.normalize(all.testX), [-1, 28, 28, 1]);
+  const build = model === 'vgg7' ? fm.buildVgg7Model : fm.buildSeedModel;
+  const net = build({ seed: 42 });
+  net.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const warm = x.slice(0, 320);
+  const warmY = all.trainY.slice(0, 320);
+  await fm.fit(net, warm, warmY, { epochs: 1, batchSize: 32 }).done;
+  tf.dispose([warm, warmY]);
+
+  let xs: typeof x = x;
+  let ys = all.trainY;
+  let split = 0.25;
+  if (batches) {
+    const nTrain = batches * 32;
+    const nVal = Math.floor(nTrain / 3);
+    xs = x.slice(0, nTrain + nVal);
+    ys = all.trainY.slice(0, nTrain + nVal);
+    split = nVal / (nTrain + nVal);
+  }
+  const started = performance.now();
+  let info = { trainSamples: 0, validationSamples: 0 };
+  const history = await fm.fit(net, xs, ys, {
+    epochs: 1, batchSize: 32, validationSplit: split, seed: 42,
+    callbacks: { onTrainBegin: (i) => (info = i) },
+  }).done;
+  const seconds = (performance.now() - started) / 1000;
+  const [testLoss, testAcc] = fm.evaluate(net, testX, all.testY);
+  const result: RunResult = {
+    impl: 'tfjs',
+    seconds,
+    train_images: info.trainSamples,
+    val_images: info.validationSamples,
+    loss: history.loss[0],
+    val_acc: history.val_acc[0],
+    test_loss: testLoss,
+    test_acc: testAcc,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  };
+  console.log(JSON.stringify(result));
+}
+
+/** Float32 matmul throughput of this machine through TensorFlow's own kernels (GFLOP/s). */
+async function matmulPeak(): Promise<number> {
+  const { tf } = await import('../backend');
+  const n = 1024;
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
+  tf.tidy(() => tf.matMul(a, b).dataSync());
+  let best = 0;
+  for (let trial = 0; trial < 3; trial++) {
+    const reps = 10;
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+    const s = (performance.now() - t0) / 1000;
+    best = Math.max(best, (2 * n ** 3 * reps) / s / 1e9);
+  }
+  tf.dispose([a, b]);
+  return best;
+}
+
+function ensureKeras(): void {
+  const probe = spawnSync(VENV_PYTHON, ['-c', 'import tensorflow, keras'], { encoding: 'utf8' });
+  if (probe.status === 0) return;
+  console.log('[bench] installing the Keras reference into .venv (requirements-bench.txt, once)');
+  const cache = path.join(ROOT, '.cache', 'tensorflow');
+  const args = ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '-r', path.join(ROOT, 'requirements-bench.txt')];
+  if (fs.existsSync(cache)) args.push('--find-links', cache);
+  const r = spawnSync(VENV_PYTHON, args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('could not install requirements-bench.txt into .venv');
+}
+
+function runWorker(cmd: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      if (code !== 0 || !line) {
+        reject(new Error(`${path.basename(args[0] ?? cmd)} failed (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`));
+        return;
+      }
+      resolve(JSON.parse(line) as RunResult);
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+runMain(async () => {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.worker === 'tfjs') {
+    await tfjsWorker(opts.model, opts.batches);
+    return 0;
+  }
+  printBanner('bench');
+  ensureKeras();
+  const fm = await import('../data');
+  const data = await fm.loadFashionMnist({ quiet: true });
+  const peak = await matmulPeak();
+  const mode = opts.batches ? `quick (${opts.batches} batches + ${Math.floor((opts.batches * 32) / 3)} validation images)` : 'full epoch (45,000 + 15,000)';
+  console.log(`[bench] model ${opts.model}, batch 32, ${mode}, ${opts.rounds} round(s), matmul peak ${peak.toFixed(1)} GFLOP/s`);
+  const runs: RunResult[] = [];
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const impl of ['tfjs', 'keras'] as const) {
+      const r = impl === 'tfjs'
+        ? await runWorker(process.execPath, [__filename, '--worker', 'tfjs', '--model', opts.model, '--batches', String(opts.batches)])
+        : await runWorker(VENV_PYTHON, [path.join(ROOT, 'scripts', 'bench_keras.py'), '--data', data.dir, '--model', opts.model, '--batches', String(opts.batches)]);
+      runs.push(r);
+      console.log(`[bench] round ${round + 1} ${impl.padEnd(5)} ${r.seconds.toFixed(2)} s  test acc ${r.test_acc.toFixed(4)}  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`);
+    }
+  }
+  const flopPerEpoch = (r: RunResult) => FORWARD_FLOP[opts.model] * (3 * r.train_images + r.val_images);
+  const summary = (impl: 'tfjs' | 'keras') => {
+    const mine = runs.filter((r) => r.impl === impl);
+    const seconds = median(mine.map((r) => r.seconds));
+    // Per-epoch seconds: a quick run is scaled to the 45,000 + 15,000 images of a full epoch.
+    const scale = (FORWARD_FLOP[opts.model] * (3 * 45000 + 15000)) / flopPerEpoch(mine[0]);
+    const gflops = flopPerEpoch(mine[0]) / seconds / 1e9;
+    return {
+      s_per_epoch: seconds * scale,
+      images_per_s: (mine[0].train_images + mine[0].val_images) / seconds,
+      gflops,
+      peak_share: gflops / peak,
+      peak_rss_mb: Math.max(...mine.map((r) => r.peak_rss_mb)),
+      test_acc: median(mine.map((r) => r.test_acc)),
+    };
+  };
+  const t = summary('tfjs');
+  const k = summary('keras');
+  const rows = [
+    ['', 'tfjs (project)', 'Keras'],
+    ['s per epoch', t.s_per_epoch.toFixed(1), k.s_per_epoch.toFixed(1)],
+    ['images/s', t.images_per_s.toFixed(0), k.images_per_s.toFixed(0)],
+    ['GFLOP/s', t.gflops.toFixed(1), k.gflops.toFixed(1)],
+    ['share of matmul peak', `${(t.peak_share * 100).toFixed(0)} %`, `${(k.peak_share * 100).toFixed(0)} %`],
+    ['peak RSS (MB)', t.peak_rss_mb.toFixed(0), k.peak_rss_mb.toFixed(0)],
+    ['test accuracy', t.test_acc.toFixed(4), k.test_acc.toFixed(4)],
+  ];
+  for (const r of rows) console.log(`${r[0].padEnd(22)}${r[1].padStart(16)}${r[2].padStart(12)}`);
+  console.log(`ratio (tfjs ÷ Keras, per epoch): ${(t.s_per_epoch / k.s_per_epoch).toFixed(2)}`);
+  console.log(JSON.stringify({
+    mode: opts.batches ? 'quick' : 'full',
+    batches: opts.batches || undefined,
+    model: opts.model,
+    rounds: opts.rounds,
+    tfjs_s_per_epoch: +t.s_per_epoch.toFixed(2),
+    keras_s_per_epoch: +k.s_per_epoch.toFixed(2),
+    ratio: +(t.s_per_epoch / k.s_per_epoch).toFixed(3),
+    tfjs_images_per_s: +t.images_per_s.toFixed(0),
+    keras_images_per_s: +k.images_per_s.toFixed(0),
+    tfjs_gflops: +t.gflops.toFixed(1),
+    keras_gflops: +k.gflops.toFixed(1),
+    matmul_peak_gflops: +peak.toFixed(1),
+    tfjs_peak_share: +t.peak_share.toFixed(3),
+    keras_peak_share: +k.peak_share.toFixed(3),
+    tfjs_peak_rss_mb: +t.peak_rss_mb.toFixed(0),
+    keras_peak_rss_mb: +k.peak_rss_mb.toFixed(0),
+    tfjs_test_acc: +t.test_acc.toFixed(4),
+    keras_test_acc: +k.test_acc.toFixed(4),
+  }));
+  return 0;
+});
