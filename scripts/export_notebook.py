@@ -19,23 +19,26 @@ from nbconvert import HTMLExporter
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def failing_cell(nb):
-    """The first code cell whose outputs hold an error, with the text that explains it.
+def failing_cell(nb, failed_index):
+    """The cell that failed, with the text that explains it.
 
-    tslab leaves ename/evalue of its error replies empty and writes the real TypeScript or
-    JavaScript error to the cell's stderr stream, so both are collected.
+    tslab leaves ename/evalue of its error replies empty (and sends no error output at all for a
+    TypeScript compile error); the real TypeScript or JavaScript error is on the cell's stderr
+    stream, so both are collected.
     """
-    for index, cell in enumerate(nb.cells):
+    candidates = [failed_index] if failed_index is not None else range(len(nb.cells))
+    for index in candidates:
+        cell = nb.cells[index]
         if cell.cell_type != "code":
             continue
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if not errors:
+        if not errors and failed_index is None:
             continue
         stderr = "".join(
             o.get("text", "") for o in cell.outputs
             if o.get("output_type") == "stream" and o.get("name") == "stderr"
         )
-        err = errors[0]
+        err = errors[0] if errors else {}
         details = "\n".join(x for x in [stderr.strip(), f"{err.get('ename', '')}: {err.get('evalue', '')}".strip(": ")] if x)
         return index, cell, details
     return None
@@ -50,6 +53,7 @@ def main():
     args = parser.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
+    failed = []
     workdir = os.path.dirname(os.path.abspath(args.notebook))
     client = NotebookClient(
         nb,
@@ -58,6 +62,7 @@ def main():
         startup_timeout=120,
         resources={"metadata": {"path": workdir}},
         record_timing=True,
+        on_cell_error=lambda cell, cell_index, execute_reply: failed.append(cell_index),
     )
     tmp = f"{args.output}.{os.getpid()}.tmp"
 
@@ -70,7 +75,7 @@ def main():
         print("export: interrupted; kernel stopped, nothing written", file=sys.stderr)
         return 130
     except (CellExecutionError, CellTimeoutError) as exc:
-        found = failing_cell(nb)
+        found = failing_cell(nb, failed[0] if failed else None)
         if found:
             index, cell, details = found
             count = cell.get("execution_count")

@@ -34,7 +34,7 @@ export interface Hyperparameters {
   /** Seed for weight initialisation, shuffling, dropout and augmentation. */
   seed: number;
   /** Progress output while training: 0 silent, 1 progress bar, 2 one line per epoch (as Keras). */
-  verbose: number;
+  verbose: 0 | 1 | 2;
   /** Augmentation: maximum rotation in degrees. Seed: 10. */
   rotationRange: number;
   /** Augmentation: zoom factor drawn from [1 - z, 1 + z]. Seed: 0.1. */

@@ -60,7 +60,8 @@ test('fit learns the toy set, keeps Keras\' split and history keys, and leaks no
     epochs: 3, batchSize: 32, validationSplit: 0.25, seed: 5,
     callbacks: { onTrainBegin: (info) => (begin = info), onBatchEnd: (b) => seen.push(b) },
   });
-  const history = await run.done;
+  await run.done;
+  const history = run.history;
   assert.deepEqual(begin && [begin.trainSamples, begin.validationSamples], [300, 100]);
   assert.equal(seen.length, 3 * Math.ceil(300 / 32));
   assert.deepEqual(Object.keys(history).sort(), ['acc', 'loss', 'seconds', 'val_acc', 'val_loss']);
@@ -89,8 +90,9 @@ test('same seed, same run: weights and shuffling repeat', async () => {
   const losses: number[][] = [];
   for (let i = 0; i < 2; i++) {
     const model = compiled(11);
-    const h = await fit(model, x, data.trainY, { epochs: 1, batchSize: 32, validationSplit: 0.25, seed: 2 }).done;
-    losses.push(h.loss);
+    const run = fit(model, x, data.trainY, { epochs: 1, batchSize: 32, validationSplit: 0.25, seed: 2 });
+    await run.done;
+    losses.push(run.history.loss);
     model.optimizer.dispose();
     model.dispose();
   }
@@ -107,8 +109,8 @@ test('stop() ends training after the current batch and keeps finished epochs', a
     epochs: 50, batchSize: 32, validationSplit: 0.25,
     callbacks: { onEpochEnd: (epoch) => epoch === 1 && run.stop(), onTrainEnd: (_h, stopped) => (ended = stopped) },
   });
-  const h = await run.done;
-  assert.equal(h.loss.length, 2);
+  await run.done;
+  assert.equal(run.history.loss.length, 2);
   assert.equal(run.stopped, true);
   assert.equal(ended, true);
   model.optimizer.dispose();

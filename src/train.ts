@@ -43,8 +43,11 @@ export interface FitOptions {
 export interface TrainingRun {
   /** Per-epoch metrics so far; complete epochs only. */
   readonly history: History;
-  /** Resolves with the history when training ends, early stops included. */
-  readonly done: Promise<History>;
+  /**
+   * Resolves when training ends, early stops included; read the result from `history`. It
+   * resolves to nothing so that `await run.done` as a notebook cell's last line prints nothing.
+   */
+  readonly done: Promise<void>;
   /** Ask the loop to stop after the current batch. */
   stop(): void;
   /** True once training ended before its last epoch. */
@@ -205,7 +208,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
     }
   };
 
-  const done = loop();
+  const done = loop().then(() => undefined);
   return {
     history,
     done,

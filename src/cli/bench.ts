@@ -83,10 +83,12 @@ async function tfjsWorker(model: string, batches: number): Promise<void> {
   }
   const started = performance.now();
   let info = { trainSamples: 0, validationSamples: 0 };
-  const history = await fm.fit(net, xs, ys, {
+  const run = fm.fit(net, xs, ys, {
     epochs: 1, batchSize: 32, validationSplit: split, seed: 42,
     callbacks: { onTrainBegin: (i) => (info = i) },
-  }).done;
+  });
+  await run.done;
+  const history = run.history;
   const seconds = (performance.now() - started) / 1000;
   const [testLoss, testAcc] = fm.evaluate(net, testX, all.testY);
   const result: RunResult = {

@@ -18,6 +18,7 @@ export const KERNEL_NAME = 'fmnist-ts';
  */
 export function jupyterEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const base = path.join(ROOT, '.jupyter');
+  for (const sub of ['config', 'data', 'runtime', 'ipython']) fs.mkdirSync(path.join(base, sub), { recursive: true });
   return {
     ...process.env,
     JUPYTER_CONFIG_DIR: path.join(base, 'config'),
