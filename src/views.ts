@@ -2,9 +2,9 @@
  * Views that put a computed result on screen: each pairs one computing helper with the display
  * layer, so a notebook cell stays one line. Introduced in notebook 01 (hyperparameters, summary).
  */
-import type { tf } from './backend';
+import { describeBackend, requireNativeBackend, type tf } from './backend';
 import { HyperparameterSet, describeHyperparameters } from './config';
-import { showTable, showText } from './display';
+import { ensurePlotly, showTable, showText } from './display';
 import { modelSummary } from './models';
 
 /** Keras' `model.summary()`: layer, output shape and parameters, then the totals. */
@@ -24,4 +24,14 @@ export function showModelSummary(model: tf.LayersModel): void {
 /** The values in force for this run and where each came from (notebook or command line). */
 export function showHyperparameters(set: HyperparameterSet): void {
   showTable(describeHyperparameters(set), { caption: '이번 실행의 하이퍼파라미터 / Hyperparameters of this run' });
+}
+
+/**
+ * The first line of every notebook: refuses the pure-JS backend, puts the plot library on the page
+ * (again after a kernel restart or page reload) and returns the backend line to show.
+ */
+export function notebookSetup(): string {
+  const info = requireNativeBackend();
+  ensurePlotly(true);
+  return describeBackend(info);
 }
