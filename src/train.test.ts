@@ -129,3 +129,20 @@ test('bad inputs are refused before training', () => {
   raw.dispose();
   x.dispose();
 });
+
+test('on-the-fly augmentation trains on fresh copies each epoch and frees them', async () => {
+  const { ImageDataGenerator } = await import('./augment');
+  const data = toTensors({ train: toyData(160), test: toyData(10) });
+  const x = reshape(normalize(data.trainX), [-1, 28, 28, 1]);
+  const model = compiled();
+  const augment = new ImageDataGenerator({ rotationRange: 10, widthShiftRange: 0.1, seed: 1 });
+  const before = tf.memory().numTensors;
+  const run = fit(model, x, data.trainY, { epochs: 2, batchSize: 32, validationSplit: 0.25, augment });
+  await run.done;
+  assert.equal(run.history.loss.length, 2);
+  assert.ok(run.history.loss.every(Number.isFinite));
+  assert.equal(tf.memory().numTensors - before, 2 * model.trainableWeights.length, 'only Adam\'s slots remain');
+  model.optimizer.dispose();
+  model.dispose();
+  tf.dispose([x, data.trainY, data.testX, data.testY]);
+});

@@ -11,6 +11,7 @@
  * - epoch loss/acc are the sample-weighted means over the epoch's batches, val_* over the whole
  *   validation part, under the key names the seed's plot reads (loss, acc, val_loss, val_acc).
  */
+import type { ImageDataGenerator } from './augment';
 import { tf } from './backend';
 import { EpochLogs, History, TrainingCallbacks, emptyHistory } from './history';
 import { createRng, shuffledIndices } from './random';
@@ -37,6 +38,12 @@ export interface FitOptions {
    * so a plain script still exits on Ctrl-C.
    */
   stopOnInterrupt?: boolean;
+  /**
+   * Augmentation on the fly, as Keras' `fit(generator.flow(x, y))`: at the start of every epoch
+   * each training image is replaced by a freshly transformed copy drawn from this generator.
+   * Validation images are never augmented. Default: none.
+   */
+  augment?: ImageDataGenerator;
 }
 
 /** A running (or finished) training, shaped like Keras' History: `run.history.loss` etc. */
@@ -145,6 +152,9 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
     const xVal = nVal > 0 ? x.slice(nTrain, nVal) : null;
     const yVal = nVal > 0 ? y.slice(nTrain, nVal) : null;
     const order = new Int32Array(nTrain);
+    // The originals stay on the host for augmentation; each epoch gets a new transformed tensor.
+    const originals = options.augment ? (xTrain.dataSync() as Float32Array).slice() : null;
+    const [rows, cols] = [x.shape[1] ?? 28, x.shape[2] ?? 28];
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const batchesPerEpoch = Math.ceil(nTrain / batchSize);
     if (graceful) process.on('SIGINT', onSigint);
@@ -155,6 +165,9 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
       for (let epoch = 0; epoch < options.epochs && !stopRequested; epoch++) {
         const started = performance.now();
         shuffledIndices(nTrain, rng, order);
+        const epochX = originals && options.augment
+          ? tf.tensor(options.augment.augment(originals, nTrain, rows, cols), xTrain.shape)
+          : xTrain;
         let lossSum = 0;
         let correct = 0;
         let seen = 0;
@@ -164,7 +177,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
           let correctT: tf.Scalar | undefined;
           const lossT = tf.tidy(() => {
             const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
-            const xb = tf.gather(xTrain, idx);
+            const xb = tf.gather(epochX, idx);
             const yb = tf.gather(yTrain, idx) as tf.Tensor1D;
             return optimizer.minimize(() => {
               const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
@@ -182,6 +195,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
           await new Promise<void>((resolve) => setImmediate(resolve));
           if (stopRequested) break;
         }
+        if (epochX !== xTrain) epochX.dispose();
         if (stopRequested) break;
         const val = xVal && yVal ? evaluateInBatches(model, xVal, yVal, options.validationBatchSize) : { loss: NaN, acc: NaN };
         const logs: EpochLogs = {
