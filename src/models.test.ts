@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf } from './backend';
-import { buildCase2Model, buildSeedModel, buildVgg7Model, formatSummary, modelSummary } from './models';
+import { SeededDropout, buildCase2Model, buildSeedModel, buildVgg7Model, formatSummary, modelSummary } from './models';
 
 test('the seed model has 241,546 parameters and Keras-shaped outputs', () => {
   const model = buildSeedModel();
@@ -49,4 +49,35 @@ test('building and disposing models leaks no tensors', () => {
   buildCase2Model().dispose();
   buildVgg7Model().dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('seeded dropout: a new mask every step, the same sequence for the same seed, identity at inference', () => {
+  const masks = (seed: number) => {
+    const layer = new SeededDropout({ rate: 0.5, seed });
+    const ones = tf.ones([1, 64]);
+    const out = [0, 1, 2].map(() => tf.tidy(() => Array.from((layer.apply(ones, { training: true }) as tf.Tensor).dataSync())));
+    const inference = tf.tidy(() => Array.from((layer.apply(ones, { training: false }) as tf.Tensor).dataSync()));
+    ones.dispose();
+    return { out, inference };
+  };
+  const a = masks(5);
+  const b = masks(5);
+  assert.notDeepEqual(a.out[0], a.out[1], 'tfjs\' own seeded dropout would repeat its mask here');
+  assert.deepEqual(a.out, b.out);
+  assert.ok(a.out[0].every((v) => v === 0 || Math.abs(v - 2) < 1e-6), 'kept units are scaled by 1 / (1 - rate)');
+  assert.deepEqual(a.inference, new Array(64).fill(1));
+});
+
+test('a model with seeded dropout saves and loads', async () => {
+  const model = buildSeedModel();
+  const saved: Array<Parameters<typeof tf.io.fromMemory>[0]> = [];
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    saved.push(artifacts);
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved[0]));
+  assert.equal(loaded.countParams(), 241546);
+  assert.ok(loaded.layers.some((l) => l instanceof SeededDropout));
+  model.dispose();
+  loaded.dispose();
 });

@@ -6,6 +6,56 @@
  * layer here names `glorotUniform`, seeded, and zero biases. Introduced in notebook 01, step 6.
  */
 import { tf } from './backend';
+import { Rng, createRng } from './random';
+
+interface SeededDropoutConfig {
+  rate: number;
+  seed: number;
+  name?: string;
+}
+
+/**
+ * Dropout whose masks are repeatable from a seed yet new at every step. tfjs' own Dropout layer,
+ * given a seed, draws the SAME mask on every call (tfjs-core's dropout builds a fresh
+ * seedrandom.alea(seed) each time), which silently turns dropout into a fixed pruning of the
+ * layer; without a seed it cannot be repeated. Keras advances a seed generator per call; this
+ * layer does the same: a seeded stream hands each call its own mask seed.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static readonly className = 'SeededDropout';
+  readonly rate: number;
+  readonly seed: number;
+  private rng: Rng;
+
+  constructor(config: SeededDropoutConfig) {
+    super({ name: config.name });
+    if (!(config.rate >= 0 && config.rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${config.rate}`);
+    this.rate = config.rate;
+    this.seed = config.seed;
+    this.rng = createRng(config.seed);
+    this.supportsMasking = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // tfjs treats seed 0 as "unseeded", so mask seeds start at 1.
+    return tf.dropout(x, this.rate, undefined, 1 + this.rng.int(2 ** 31 - 1));
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
+
+function dropout(rate: number, seed: number, name: string): SeededDropout {
+  return new SeededDropout({ rate, seed, name });
+}
 
 export interface ModelOptions {
   /** Filters of the three Conv2D layers. Seed: [32, 64, 128]. */
@@ -46,7 +96,7 @@ export function buildSeedModel(options: ModelOptions = {}): tf.Sequential {
       tf.layers.conv2d({ kernelSize: 3, filters: f3, ...kerasInit(seed, 2), name: 'conv2d_2' }),
       tf.layers.flatten({ name: 'flatten' }),
       tf.layers.dense({ units: options.denseUnits ?? 128, activation: 'relu', ...kerasInit(seed, 3), name: 'dense' }),
-      tf.layers.dropout({ rate: options.dropoutRate ?? 0.3, seed: seed + 4, name: 'dropout' }),
+      dropout(options.dropoutRate ?? 0.3, seed + 4, 'dropout'),
       tf.layers.dense({ units: 10, activation: 'softmax', ...kerasInit(seed, 5), name: 'dense_1' }),
     ],
   });
@@ -83,7 +133,7 @@ export function buildVgg7Model(options: Pick<ModelOptions, 'seed'> = {}): tf.Seq
       ...(first ? { inputShape: INPUT_SHAPE } : {}),
       kernelSize: 3, filters, padding, activation: 'relu', ...kerasInit(seed, i), name: i ? `conv2d_${i}` : 'conv2d',
     });
-  const drop = (i: number) => tf.layers.dropout({ rate: 0.5, seed: seed + 10 + i, name: i ? `dropout_${i}` : 'dropout' });
+  const drop = (i: number) => dropout(0.5, seed + 10 + i, i ? `dropout_${i}` : 'dropout');
   return tf.sequential({
     name: 'vgg7',
     layers: [
@@ -129,7 +179,8 @@ function formatShape(shape: tf.Shape | tf.Shape[]): string {
 export function modelSummary(model: tf.LayersModel): ModelSummary {
   const rows = model.layers.map((layer) => ({
     layer: layer.name,
-    type: layer.getClassName(),
+    // Shown as Keras names it: the seeded dropout is Keras' Dropout.
+    type: layer instanceof SeededDropout ? 'Dropout' : layer.getClassName(),
     outputShape: formatShape(layer.outputShape),
     params: layer.countParams(),
   }));
