@@ -6,14 +6,17 @@
  * What matches Keras:
  * - validation is the LAST `validationSplit` of the arrays, cut before any shuffling;
  * - the training part is reshuffled every epoch (seeded here, so runs repeat);
- * - loss is sparse categorical cross-entropy on the softmax output, probabilities clipped to
- *   [1e-7, 1 - 1e-7] as Keras' backend does; accuracy compares argmax with the integer label;
+ * - loss is sparse categorical cross-entropy; after a softmax layer it is computed from the
+ *   logits with TensorFlow's fused kernel, which is what Keras 3 does (it keeps the logits on the
+ *   softmax output), otherwise from the probabilities clipped to [1e-7, 1 − 1e-7];
+ * - accuracy compares the argmax with the integer label;
  * - epoch loss/acc are the sample-weighted means over the epoch's batches, val_* over the whole
  *   validation part, under the key names the seed's plot reads (loss, acc, val_loss, val_acc).
  */
 import type { ImageDataGenerator } from './augment';
 import { tf } from './backend';
 import { EpochLogs, History, TrainingCallbacks, emptyHistory } from './history';
+import { sparseSoftmaxCrossEntropyWithLogits } from './native';
 import { createRng, shuffledIndices } from './random';
 
 export interface FitOptions {
@@ -50,6 +53,12 @@ export interface FitOptions {
    * the benchmark's before/after comparison.
    */
   flatAdam?: boolean;
+  /**
+   * For a model ending in Dense + softmax, compute the loss from the logits with TensorFlow's
+   * fused SparseSoftmaxCrossEntropyWithLogits, as Keras does. Default true; false computes it
+   * from the softmax output (clipped), kept for the benchmark's before/after comparison.
+   */
+  fromLogits?: boolean;
 }
 
 /** A running (or finished) training, shaped like Keras' History: `run.history.loss` etc. */
@@ -82,6 +91,32 @@ function correctCount(labels: tf.Tensor1D, probs: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'int32')) as tf.Scalar);
 }
 
+interface SoftmaxHead {
+  body: tf.layers.Layer[];
+  kernel: tf.Variable;
+  bias: tf.Variable | undefined;
+}
+
+/**
+ * For a Sequential model whose last layer is Dense with softmax: the layers before it and that
+ * layer's weights, so the loss can start from the logits as Keras' does. Otherwise undefined.
+ */
+function softmaxHead(model: tf.LayersModel): SoftmaxHead | undefined {
+  if (!(model instanceof tf.Sequential)) return undefined;
+  const last = model.layers[model.layers.length - 1];
+  const config = last.getConfig();
+  if (last.getClassName() !== 'Dense' || config.activation !== 'softmax') return undefined;
+  const [kernel, bias] = last.trainableWeights.map((w) => w.read() as tf.Variable);
+  return { body: model.layers.slice(0, -1), kernel, bias: config.useBias === false ? undefined : bias };
+}
+
+/** The logits of a softmax-headed model: every layer, then the last Dense without its softmax. */
+function forwardLogits(head: SoftmaxHead, x: tf.Tensor, training: boolean): tf.Tensor2D {
+  let h = x;
+  for (const layer of head.body) h = layer.apply(h, { training }) as tf.Tensor;
+  return tf.fused.matMul({ a: h as tf.Tensor2D, b: head.kernel as tf.Tensor2D, bias: head.bias }) as tf.Tensor2D;
+}
+
 /** Loss and accuracy over a whole dataset in large forward passes (no dropout). */
 export function evaluateInBatches(
   model: tf.LayersModel,
@@ -90,6 +125,7 @@ export function evaluateInBatches(
   batchSize = 1000,
 ): { loss: number; acc: number } {
   const n = x.shape[0];
+  const head = softmaxHead(model);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < n; start += batchSize) {
@@ -97,6 +133,10 @@ export function evaluateInBatches(
     const [lossT, correctT] = tf.tidy(() => {
       const xb = x.slice(start, size);
       const yb = y.slice(start, size);
+      if (head) {
+        const logits = forwardLogits(head, xb, false);
+        return [tf.mul(sparseSoftmaxCrossEntropyWithLogits(logits, yb), size), correctCount(yb, logits)];
+      }
       const probs = model.predict(xb) as tf.Tensor2D;
       return [tf.mul(sparseCategoricalCrossentropy(yb, probs), size), correctCount(yb, probs)];
     });
@@ -255,6 +295,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const batchesPerEpoch = Math.ceil(nTrain / batchSize);
     const adam = options.flatAdam === false ? undefined : flatAdamFor(optimizer, variables);
+    const head = options.fromLogits === false ? undefined : softmaxHead(model);
     if (graceful) process.on('SIGINT', onSigint);
     try {
       for (const cb of callbacks) {
@@ -278,6 +319,11 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
             const xb = tf.gather(epochX, idx);
             const yb = tf.gather(yTrain, idx) as tf.Tensor1D;
             const lossFn = () => {
+              if (head) {
+                const logits = forwardLogits(head, xb, true);
+                correctT = tf.keep(correctCount(yb, logits));
+                return sparseSoftmaxCrossEntropyWithLogits(logits, yb);
+              }
               const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
               correctT = tf.keep(correctCount(yb, probs));
               return sparseCategoricalCrossentropy(yb, probs);
