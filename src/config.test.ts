@@ -11,6 +11,15 @@ test('defaults are the seed tutorial values', () => {
   assert.deepEqual(overridden, []);
 });
 
+test('notebook 02 knobs default to the book: VGG-7 for 25 epochs, 30,000 augmented copies', () => {
+  const { values } = hyperparameters({}, {});
+  assert.equal(values.vggEpochs, 25);
+  assert.equal(values.augmentExtra, 30000);
+  assert.deepEqual(parseCommandLine(['--vgg-epochs', '2', '--augment-extra', '0']).overrides, { vggEpochs: 2, augmentExtra: 0 });
+  assert.throws(() => parseCommandLine(['--augment-extra', '-1']), /augmentExtra must be an integer from 0 to 300000/);
+  assert.throws(() => parseCommandLine(['--vgg-epochs', '0']), /vggEpochs must be an integer from 1/);
+});
+
 test('command-line overrides win over the notebook values and are reported', () => {
   const env = { FMNIST_OVERRIDES: JSON.stringify({ epochs: 3, batchSize: 64 }) };
   const { values, overridden } = hyperparameters({ epochs: 15, trainSamples: 6000 }, env);

@@ -51,6 +51,10 @@ export interface Hyperparameters {
   verticalFlip: boolean;
   /** Augmentation: how many augmented copies of the first image to draw. Seed: 100. */
   augmentCount: number;
+  /** Epochs of the VGG-7 runs in notebook 02. The book's notebook: 25. */
+  vggEpochs: number;
+  /** Augmented copies of random training images added for the book's augmentation run. Book: 30,000. */
+  augmentExtra: number;
 }
 
 export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze({
@@ -76,6 +80,8 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze(
   horizontalFlip: true,
   verticalFlip: false,
   augmentCount: 100,
+  vggEpochs: 25,
+  augmentExtra: 30000,
 });
 
 export type HyperparameterName = keyof Hyperparameters;
@@ -124,6 +130,9 @@ const CHECKS: Record<HyperparameterName, Check> = {
   horizontalFlip: boolean,
   verticalFlip: boolean,
   augmentCount: integerIn(1, 10000),
+  vggEpochs: integerIn(1, 1000),
+  // Five times the training set at most: 300,000 images of 28×28 float32 are about 1 GB.
+  augmentExtra: integerIn(0, 300000),
 };
 
 export const HYPERPARAMETER_NAMES = Object.keys(DEFAULT_HYPERPARAMETERS) as HyperparameterName[];

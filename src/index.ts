@@ -17,3 +17,4 @@ export * from './models';
 export * from './train';
 export * from './evaluate';
 export * from './views';
+export * from './persist';
