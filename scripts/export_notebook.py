@@ -6,6 +6,8 @@ kernel could not start, 2 bad arguments, 130 interrupted. The HTML is written to
 and renamed, so an interrupted or failed run never leaves a half-written report.
 """
 import argparse
+import asyncio
+import atexit
 import os
 import signal
 import sys
@@ -44,6 +46,54 @@ def failing_cell(nb, failed_index):
     return None
 
 
+class Interrupted(Exception):
+    """Raised instead of running the next cell once a signal asked the export to stop."""
+
+
+class ExportClient(NotebookClient):
+    """NotebookClient that stops cleanly on SIGINT/SIGTERM.
+
+    nbclient installs its own loop signal handlers that shut the kernel down but leave the run to
+    fail later with a DeadKernelError and then an AssertionError from a second cleanup. Here the
+    handlers are replaced (after nbclient's, once the loop runs) by ones that note the signal and
+    kill the kernel at once; the cleanup may then run twice without failing, and no further cell
+    starts. main() turns the noted signal into "interrupted", exit code 130.
+    """
+
+    signal_received = None
+    _cleanup_lock = None
+
+    def _on_signal(self, signum):
+        first = self.signal_received is None
+        self.signal_received = signum
+        if first:
+            self.shutdown_kernel = "immediate"
+            atexit.unregister(self._cleanup_kernel)
+            asyncio.ensure_future(self._async_cleanup_kernel())
+
+    async def async_start_new_kernel(self, **kwargs):
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, self._on_signal, signum)
+            except (RuntimeError, NotImplementedError):
+                pass
+        await super().async_start_new_kernel(**kwargs)
+
+    async def _async_cleanup_kernel(self):
+        if self._cleanup_lock is None:
+            self._cleanup_lock = asyncio.Lock()
+        async with self._cleanup_lock:
+            if self.km is None:
+                return
+            await super()._async_cleanup_kernel()
+
+    async def async_execute_cell(self, *args, **kwargs):
+        if self.signal_received is not None:
+            raise Interrupted()
+        return await super().async_execute_cell(*args, **kwargs)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("notebook")
@@ -55,7 +105,7 @@ def main():
     nb = nbformat.read(args.notebook, as_version=4)
     failed = []
     workdir = os.path.dirname(os.path.abspath(args.notebook))
-    client = NotebookClient(
+    client = ExportClient(
         nb,
         kernel_name=args.kernel,
         timeout=args.cell_timeout,
@@ -70,8 +120,15 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     started = time.time()
     try:
-        client.execute()
-    except KeyboardInterrupt:
+        try:
+            client.execute()
+        except Exception:
+            # After a signal, whatever the stopped kernel made fail (a dead kernel, closed
+            # channels) is the interruption itself.
+            if client.signal_received is not None:
+                raise Interrupted() from None
+            raise
+    except (KeyboardInterrupt, Interrupted):
         print("export: interrupted; kernel stopped, nothing written", file=sys.stderr)
         return 130
     except (CellExecutionError, CellTimeoutError) as exc:
@@ -91,6 +148,11 @@ def main():
     except RuntimeError as exc:
         print(f"error: {args.notebook}: {exc}", file=sys.stderr)
         return 1
+
+    if client.signal_received is not None:
+        # The signal came as the last cell finished: stopping still means no report.
+        print("export: interrupted; kernel stopped, nothing written", file=sys.stderr)
+        return 130
 
     exporter = HTMLExporter(template_name="lab", extra_template_paths=[os.path.join(HERE, "nbconvert")])
     exporter.template_file = "offline.html.j2"
