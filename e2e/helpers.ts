@@ -5,9 +5,12 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
+// Shared with the unit tests; compiled by npm install / npm run build (requireBuild checks).
+import { freePort, sleep } from '../dist/test-support';
+
+export { freePort, sleep };
 
 /** The project root: dist-e2e/*.js → one level up. */
 export const ROOT = path.resolve(__dirname, '..');
@@ -49,8 +52,6 @@ export function screenshotPath(name: string): string {
   return path.join(SCREENSHOTS, name);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Polls until check returns a value other than undefined/false; throws after timeoutMs. */
 export async function waitFor<T>(
   what: string,
@@ -73,20 +74,6 @@ export async function waitFor<T>(
     }
     await sleep(intervalMs);
   }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 /** Live children of every test file, killed (SIGKILL, whole group) if the test process exits early. */

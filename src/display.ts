@@ -268,19 +268,29 @@ interface NodePlotLib {
   plot(data: unknown[], layout?: unknown, config?: unknown): void;
 }
 
-let nodeplotlibNoted = false;
+/** Figures waiting for nodeplotlib; they are handed over together when the script is done. */
+const nodeplotlibQueue: Figure[] = [];
 
+/**
+ * Queues a figure for nodeplotlib. nodeplotlib 1.1.2 never empties its plot buffer, so every
+ * plot() after its server is up adds all earlier figures again; plot() calls made in one go, before
+ * the server has started, are read once. So the figures are kept until the script's work is
+ * finished (Node's 'beforeExit') and then given to nodeplotlib together, like matplotlib's
+ * plt.show() at the end of a script; its server then keeps the process alive until the tab closes.
+ */
 function showWithNodeplotlib(fig: Figure): void {
-  const nodeplotlib = require('nodeplotlib') as NodePlotLib;
-  if (!nodeplotlibNoted) {
-    nodeplotlibNoted = true;
+  if (nodeplotlibQueue.length === 0) {
     process.stdout.write(
-      '그림은 브라우저 탭에 열립니다. 탭을 닫으면 스크립트가 끝납니다. ' +
-        'Figures open in a browser tab served by nodeplotlib (it loads plotly.js from cdn.plot.ly); ' +
+      '그림은 스크립트가 끝나면 브라우저 탭에 함께 열립니다. 탭을 닫으면 스크립트가 끝납니다. ' +
+        'Figures open together in a browser tab served by nodeplotlib when the script is done (it loads plotly.js from cdn.plot.ly); ' +
         `the script ends when the tab is closed. ${PLOTS_ENV}=files writes HTML files instead.\n`,
     );
+    process.once('beforeExit', () => {
+      const nodeplotlib = require('nodeplotlib') as NodePlotLib;
+      for (const queued of nodeplotlibQueue.splice(0)) nodeplotlib.plot(queued.data, queued.layout, queued.config);
+    });
   }
-  nodeplotlib.plot(fig.data, fig.layout, fig.config);
+  nodeplotlibQueue.push(fig);
 }
 
 export interface ShowOptions {

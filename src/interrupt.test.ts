@@ -14,48 +14,18 @@ import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { TAG_ENV, alive, freePort, listening, readProc, sleep, tagged, waitFor } from './test-support';
 
 const ROOT = path.resolve(__dirname, '..');
 const EXPORT = path.join(ROOT, 'dist', 'cli', 'export.js');
 const TUTORIAL = path.join(ROOT, 'dist', 'cli', 'tutorial.js');
 const NOTEBOOK = 'notebooks/01-fashion-mnist-convnet.ipynb';
-const TAG_ENV = 'FMNIST_INTERRUPT_TEST_TAG';
 /** How long a command may take to exit after the signal. */
 const EXIT_LIMIT_MS = 10_000;
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls until fn returns a value other than undefined/false, or the time is up (then undefined). */
-async function waitFor<T>(fn: () => T | undefined | false, timeoutMs: number, everyMs = 200): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
-}
-
-function readProc(pid: number, file: string): string | undefined {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Alive and not a zombie. */
-function alive(pid: number): boolean {
-  const stat = readProc(pid, 'stat');
-  if (stat === undefined) return false;
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
-}
 
 /** Seconds of CPU the process has used (user + system). */
 function cpuSeconds(pid: number): number {
@@ -65,55 +35,10 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-interface Proc {
-  pid: number;
-  cmdline: string;
-}
-
-/** The live processes whose environment holds TAG_ENV=tag. */
-function tagged(tag: string): Proc[] {
-  const needle = `${TAG_ENV}=${tag}`;
-  const found: Proc[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    const environ = readProc(pid, 'environ');
-    if (!environ || !environ.split('\0').includes(needle) || !alive(pid)) continue;
-    found.push({ pid, cmdline: (readProc(pid, 'cmdline') ?? '').split('\0').join(' ').trim() });
-  }
-  return found;
-}
-
 /** PIDs of the tslab kernels on this machine, whoever started them. */
 function kernelPids(): number[] {
   const r = spawnSync('pgrep', ['-f', 'tslab/bin/tslab kernel'], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    const done = (value: boolean) => {
-      socket.destroy();
-      resolve(value);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 interface Started {

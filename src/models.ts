@@ -39,8 +39,13 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return x;
+    return tf.dropout(x, this.rate, undefined, this.nextMaskSeed());
+  }
+
+  /** The seed of the next mask; the graph training path draws its masks from it too. */
+  nextMaskSeed(): number {
     // tfjs treats seed 0 as "unseeded", so mask seeds start at 1.
-    return tf.dropout(x, this.rate, undefined, 1 + this.rng.int(2 ** 31 - 1));
+    return 1 + this.rng.int(2 ** 31 - 1);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {

@@ -4,24 +4,27 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { TAG_ENV, tagged } from './test-support';
 
 const ROOT = path.resolve(__dirname, '..');
 const EXPORT = path.join(ROOT, 'dist', 'cli', 'export.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-nb-'));
 
-function kernelsRunning(): number {
-  const r = spawnSync('pgrep', ['-f', 'tslab/bin/tslab kernel'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).length;
-}
-
+/**
+ * Runs `npm run export`'s entry point, tagged so that whatever it started (Python, the kernel)
+ * can be found afterwards, also while other sessions run kernels of their own.
+ */
 function exportNotebook(notebook: string, args: string[], out: string) {
-  return spawnSync(process.execPath, [EXPORT, notebook, ...args, '--out', out], {
-    cwd: ROOT, encoding: 'utf8', timeout: 15 * 60_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+  const tag = randomBytes(8).toString('hex');
+  const result = spawnSync(process.execPath, [EXPORT, notebook, ...args, '--out', out], {
+    cwd: ROOT, encoding: 'utf8', timeout: 15 * 60_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', [TAG_ENV]: tag },
   });
+  return { ...result, leftovers: tagged(tag) };
 }
 
 /** The text of the exported page without tags, for matching printed lines. */
@@ -35,7 +38,6 @@ function countBundles(html: string): number {
 }
 
 test('00-setup-check: backend, data and the first image', { timeout: 5 * 60_000 }, () => {
-  const before = kernelsRunning();
   const out = path.join(tmp, '00.html');
   const r = exportNotebook('notebooks/00-setup-check.ipynb', [], out);
   assert.equal(r.status, 0, r.stderr);
@@ -46,13 +48,14 @@ test('00-setup-check: backend, data and the first image', { timeout: 5 * 60_000 
   assert.match(text, /label: 9 부츠 \(Ankle boot\)/);
   assert.equal((html.match(/class="fmnist-figure"/g) ?? []).length, 1);
   assert.equal(countBundles(html), 1);
-  assert.equal(kernelsRunning(), before, 'the kernel is shut down');
+  assert.deepEqual(r.leftovers, [], 'the kernel and the runner are gone');
 });
 
 test('01-fashion-mnist-convnet: the whole tutorial on 6,000 images for 1 epoch', { timeout: 10 * 60_000 }, () => {
   const out = path.join(tmp, '01.html');
   const r = exportNotebook('notebooks/01-fashion-mnist-convnet.ipynb', ['--epochs', '1', '--train-samples', '6000', '--batch-size', '64'], out);
   assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.leftovers, []);
   const html = fs.readFileSync(out, 'utf8');
   const text = pageText(html);
   // The values used are stated, overrides marked as such.

@@ -181,7 +181,7 @@ export function trainingMonitor(options: TrainingMonitorOptions = {}): TrainingM
         const note = interruptedNote(n);
         parts.push(`<div style="color:#b00020"><b>${escapeHtml(note.ko)}</b><br>${escapeHtml(note.en)}</div>`);
       } else {
-        parts.push(`<div><b>완료 Done</b>: ${n} epochs · ${formatDuration(elapsed)}</div>`);
+        parts.push(`<div><b>완료 Done</b>: ${n} ${n === 1 ? 'epoch' : 'epochs'} · ${formatDuration(elapsed)}</div>`);
       }
     } else if (verbose === 1) {
       const total = batchesPerEpoch;

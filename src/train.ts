@@ -16,6 +16,7 @@
 import type { ImageDataGenerator } from './augment';
 import { tf } from './backend';
 import { EpochLogs, History, TrainingCallbacks, emptyHistory } from './history';
+import { AdamMoments, GraphTrainer, compileGraphTrainer, zeroMoments } from './graph';
 import { sparseSoftmaxCrossEntropyWithLogits } from './native';
 import { createRng, shuffledIndices } from './random';
 
@@ -48,13 +49,20 @@ export interface FitOptions {
    */
   augment?: ImageDataGenerator;
   /**
-   * With a tfjs Adam optimizer, apply Keras' Adam formula to all weights as one flat vector
+   * How a step runs. 'graph' (the default, when the model's layers allow it: Conv2D, MaxPooling2D,
+   * Flatten, Dense, Dropout, ending in Dense + softmax, with an Adam optimizer): the whole step
+   * is one TensorFlow graph, as Keras runs it (see graph.ts). 'eager': op by op through tfjs,
+   * which any model and optimizer can use.
+   */
+  engine?: 'graph' | 'eager';
+  /**
+   * Eager path only: with a tfjs Adam optimizer, apply Keras' Adam formula to all weights as one flat vector
    * (see FlatAdam below). Default true; false runs tfjs' own per-weight AdamOptimizer, kept for
    * the benchmark's before/after comparison.
    */
   flatAdam?: boolean;
   /**
-   * For a model ending in Dense + softmax, compute the loss from the logits with TensorFlow's
+   * Eager path only: for a model ending in Dense + softmax, compute the loss from the logits with TensorFlow's
    * fused SparseSoftmaxCrossEntropyWithLogits, as Keras does. Default true; false computes it
    * from the softmax output (clipped), kept for the benchmark's before/after comparison.
    */
@@ -210,33 +218,69 @@ class FlatAdam {
   }
 }
 
-const flatAdamStates = new WeakMap<tf.Optimizer, FlatAdam>();
+/** What an optimizer carries for the fast paths: the moments of the weights it trains. */
+interface OptimizerState {
+  variables: tf.Variable[];
+  dispose(): void;
+}
+
+const optimizerStates = new WeakMap<tf.Optimizer, Map<string, OptimizerState>>();
 
 /**
- * The flat Adam state of a compiled tfjs Adam optimizer, kept across fit calls like the
- * optimizer's own slots, and freed with it: `model.optimizer.dispose()` disposes it too.
+ * The state of kind `key` that `optimizer` keeps for `variables`, created on first use and kept
+ * across fit calls like tfjs' own slots; a different set of variables starts afresh. It is freed
+ * with the optimizer: `model.optimizer.dispose()` disposes it too.
  */
+function optimizerState<S extends OptimizerState>(optimizer: tf.Optimizer, key: string, variables: tf.Variable[], create: () => S): S {
+  let states = optimizerStates.get(optimizer);
+  if (!states) {
+    const own = new Map<string, OptimizerState>();
+    states = own;
+    optimizerStates.set(optimizer, own);
+    const dispose = optimizer.dispose.bind(optimizer);
+    optimizer.dispose = () => {
+      for (const state of own.values()) state.dispose();
+      own.clear();
+      dispose();
+    };
+  }
+  const existing = states.get(key) as S | undefined;
+  if (existing && existing.variables.length === variables.length && existing.variables.every((v, i) => v === variables[i])) {
+    return existing;
+  }
+  existing?.dispose();
+  const created = create();
+  states.set(key, created);
+  return created;
+}
+
 function flatAdamFor(optimizer: tf.Optimizer, variables: tf.Variable[]): FlatAdam | undefined {
   if (!(optimizer instanceof tf.AdamOptimizer)) return undefined;
-  let state = flatAdamStates.get(optimizer);
-  if (state && (state.variables.length !== variables.length || state.variables.some((v, i) => v !== variables[i]))) {
-    state.dispose();
-    state = undefined;
+  return optimizerState(optimizer, 'flat-adam', variables, () => new FlatAdam(optimizer, variables));
+}
+
+interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Validation metrics through the compiled graph, in large batches. */
+function evaluateWithGraph(graph: GraphTrainer, x: tf.Tensor, y: tf.Tensor1D, batchSize = 1000): { loss: number; acc: number } {
+  const n = x.shape[0];
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const xb = x.slice(start, size);
+    const yb = y.slice(start, size);
+    const r = graph.evaluate(xb, yb);
+    tf.dispose([xb, yb]);
+    lossSum += r.lossSum;
+    correct += r.correct;
   }
-  if (!state) {
-    const created = new FlatAdam(optimizer, variables);
-    if (!flatAdamStates.has(optimizer)) {
-      const dispose = optimizer.dispose.bind(optimizer);
-      optimizer.dispose = () => {
-        flatAdamStates.get(optimizer)?.dispose();
-        flatAdamStates.delete(optimizer);
-        dispose();
-      };
-    }
-    flatAdamStates.set(optimizer, created);
-    state = created;
-  }
-  return state;
+  return { loss: lossSum / n, acc: correct / n };
 }
 
 function optimizerOf(model: tf.LayersModel): tf.Optimizer {
@@ -294,10 +338,27 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
     const [rows, cols] = [x.shape[1] ?? 28, x.shape[2] ?? 28];
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const batchesPerEpoch = Math.ceil(nTrain / batchSize);
-    const adam = options.flatAdam === false ? undefined : flatAdamFor(optimizer, variables);
-    const head = options.fromLogits === false ? undefined : softmaxHead(model);
+    let graph: GraphTrainer | undefined;
+    let moments: AdamMoments | undefined;
     if (graceful) process.on('SIGINT', onSigint);
     try {
+      if (options.engine !== 'eager' && optimizer instanceof tf.AdamOptimizer) {
+        graph = await compileGraphTrainer(model, optimizer as unknown as AdamSettings);
+        if (graph) {
+          const trainer = graph;
+          moments = optimizerState(optimizer, 'graph-adam', trainer.variables, () => ({
+            ...zeroMoments(trainer.variables),
+            variables: trainer.variables,
+          }));
+        } else if (options.engine === 'graph') {
+          throw new Error('fit: engine \'graph\' supports Sequential models of Conv2D, MaxPooling2D, Flatten, Dense and Dropout layers ending in Dense + softmax');
+        }
+      } else if (options.engine === 'graph') {
+        throw new Error('fit: engine \'graph\' needs an Adam optimizer (tf.train.adam)');
+      }
+      const adamSettings = optimizer as unknown as AdamSettings;
+      const adam = graph || options.flatAdam === false ? undefined : flatAdamFor(optimizer, variables);
+      const head = graph || options.fromLogits === false ? undefined : softmaxHead(model);
       for (const cb of callbacks) {
         cb.onTrainBegin?.({ epochs: options.epochs, batchesPerEpoch, trainSamples: nTrain, validationSamples: nVal });
       }
@@ -313,6 +374,21 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
         for (let b = 0; b < batchesPerEpoch; b++) {
           const start = b * batchSize;
           const size = Math.min(batchSize, nTrain - start);
+          if (graph && moments) {
+            const [xb, yb] = tf.tidy(() => {
+              const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
+              return [tf.gather(epochX, idx), tf.gather(yTrain, idx) as tf.Tensor1D] as const;
+            });
+            const result = graph.step(xb, yb, moments, adamSettings.learningRate, adamSettings.beta1, adamSettings.beta2);
+            tf.dispose([xb, yb]);
+            lossSum += result.loss * size;
+            correct += result.correct;
+            seen += size;
+            for (const cb of callbacks) cb.onBatchEnd?.(b, { loss: lossSum / seen, acc: correct / seen });
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            if (stopRequested) break;
+            continue;
+          }
           let correctT: tf.Scalar | undefined;
           const lossT = tf.tidy(() => {
             const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
@@ -345,7 +421,11 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
         }
         if (epochX !== xTrain) epochX.dispose();
         if (stopRequested) break;
-        const val = xVal && yVal ? evaluateInBatches(model, xVal, yVal, options.validationBatchSize) : { loss: NaN, acc: NaN };
+        const val = !xVal || !yVal
+          ? { loss: NaN, acc: NaN }
+          : graph
+            ? evaluateWithGraph(graph, xVal, yVal, options.validationBatchSize)
+            : evaluateInBatches(model, xVal, yVal, options.validationBatchSize);
         const logs: EpochLogs = {
           loss: lossSum / seen,
           acc: correct / seen,
@@ -366,6 +446,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
       return history;
     } finally {
       if (graceful) process.removeListener('SIGINT', onSigint);
+      graph?.dispose();
       tf.dispose([xTrain, yTrain, ...(xVal ? [xVal] : []), ...(yVal ? [yVal] : [])]);
     }
   };

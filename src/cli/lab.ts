@@ -18,6 +18,8 @@ runMain(async () => {
     `--ServerApp.root_dir=${path.join(ROOT, 'notebooks')}`,
     `--IdentityProvider.token=${token}`,
     '--MappingKernelManager.default_kernel_name=fmnist-ts',
+    // Jupyter refuses to run as root unless told; containers often run as root.
+    ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
     ...process.argv.slice(2),
   ];
   console.log(`[start] JupyterLab on http://127.0.0.1:${port}/lab?token=${token} (the port moves up if it is taken; Jupyter prints the final URL)`);
