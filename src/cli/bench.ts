@@ -11,6 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FitOptions } from '../train';
 import { ROOT, VENV_PYTHON, printBanner, runMain } from './common';
 
 interface RunResult {
@@ -32,8 +33,20 @@ const FORWARD_FLOP: Record<string, number> = {
   vgg7: 2 * (9 * 1 * 32 * 784 + 9 * 32 * 64 * 784 + 9 * 64 * 128 * 196 + 9 * 128 * 256 * 144 + 6 * 6 * 256 * 512 + 512 * 256 + 256 * 10),
 };
 
+/**
+ * The training paths, for before/after comparisons: the graph step (the default), the lean eager
+ * loop, the eager loop with tfjs' own Adam and loss, and tfjs' own `model.fit` (where a plain port
+ * of the seed starts; the others are this project's `fit`).
+ */
+const ENGINES: Record<string, Partial<FitOptions> | 'model.fit'> = {
+  graph: { engine: 'graph' },
+  eager: { engine: 'eager' },
+  'eager-tfjs': { engine: 'eager', flatAdam: false, fromLogits: false },
+  'tfjs-fit': 'model.fit',
+};
+
 function parseArgs(argv: string[]) {
-  const opts = { batches: 200, rounds: 2, model: 'seed', worker: '' };
+  const opts = { batches: 200, rounds: 2, model: 'seed', worker: '', engine: 'graph' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -47,16 +60,18 @@ function parseArgs(argv: string[]) {
     else if (a === '--rounds') opts.rounds = Number(next());
     else if (a === '--model') opts.model = next();
     else if (a === '--worker') opts.worker = next();
-    else throw new Error(`unknown option ${a} (known: --quick, --full, --batches N, --rounds N, --model seed|vgg7)`);
+    else if (a === '--engine') opts.engine = next();
+    else throw new Error(`unknown option ${a} (known: --quick, --full, --batches N, --rounds N, --model seed|vgg7, --engine graph|eager|eager-tfjs)`);
   }
   if (!Number.isInteger(opts.batches) || opts.batches < 0) throw new Error(`--batches must be a non-negative integer, got ${opts.batches}`);
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`--rounds must be a positive integer, got ${opts.rounds}`);
   if (!(opts.model in FORWARD_FLOP)) throw new Error(`--model must be seed or vgg7, got ${opts.model}`);
+  if (!(opts.engine in ENGINES)) throw new Error(`--engine must be graph, eager or eager-tfjs, got ${opts.engine}`);
   return opts;
 }
 
 /** One timed tfjs epoch (or `batches` batches), in this process. */
-async function tfjsWorker(model: string, batches: number): Promise<void> {
+async function tfjsWorker(model: string, batches: number, engine: Partial<FitOptions> | 'model.fit'): Promise<void> {
   const fm = await import('../index');
   const { tf } = fm;
   const data = await fm.loadFashionMnist({ quiet: true });
@@ -68,7 +83,15 @@ async function tfjsWorker(model: string, batches: number): Promise<void> {
   net.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const warm = x.slice(0, 320);
   const warmY = all.trainY.slice(0, 320);
-  await fm.fit(net, warm, warmY, { epochs: 1, batchSize: 32 }).done;
+  // tfjs' model.fit wants float labels for its sparse cross-entropy.
+  const tfjsFit = async (xs: typeof x, ys: typeof all.trainY, validationSplit: number) => {
+    const labels = ys.toFloat();
+    const h = await net.fit(xs, labels, { epochs: 1, batchSize: 32, validationSplit, verbose: 0 });
+    labels.dispose();
+    return h;
+  };
+  if (engine === 'model.fit') await tfjsFit(warm, warmY, 0);
+  else await fm.fit(net, warm, warmY, { epochs: 1, batchSize: 32, ...engine }).done;
   tf.dispose([warm, warmY]);
 
   let xs: typeof x = x;
@@ -83,12 +106,20 @@ async function tfjsWorker(model: string, batches: number): Promise<void> {
   }
   const started = performance.now();
   let info = { trainSamples: 0, validationSamples: 0 };
-  const run = fm.fit(net, xs, ys, {
-    epochs: 1, batchSize: 32, validationSplit: split, seed: 42,
-    callbacks: { onTrainBegin: (i) => (info = i) },
-  });
-  await run.done;
-  const history = run.history;
+  let history: { loss: number[]; val_acc: number[] };
+  if (engine === 'model.fit') {
+    const h = await tfjsFit(xs, ys, split);
+    const nTrain = Math.floor(xs.shape[0] * (1 - split));
+    info = { trainSamples: nTrain, validationSamples: xs.shape[0] - nTrain };
+    history = { loss: h.history.loss as number[], val_acc: h.history.val_acc as number[] };
+  } else {
+    const run = fm.fit(net, xs, ys, {
+      epochs: 1, batchSize: 32, validationSplit: split, seed: 42, ...engine,
+      callbacks: { onTrainBegin: (i) => (info = i) },
+    });
+    await run.done;
+    history = run.history;
+  }
   const seconds = (performance.now() - started) / 1000;
   const [testLoss, testAcc] = fm.evaluate(net, testX, all.testY);
   const result: RunResult = {
@@ -166,7 +197,7 @@ const median = (xs: number[]) => {
 runMain(async () => {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.worker === 'tfjs') {
-    await tfjsWorker(opts.model, opts.batches);
+    await tfjsWorker(opts.model, opts.batches, ENGINES[opts.engine]);
     return 0;
   }
   printBanner('bench');
@@ -175,12 +206,12 @@ runMain(async () => {
   const data = await fm.loadFashionMnist({ quiet: true });
   const peak = await matmulPeak();
   const mode = opts.batches ? `quick (${opts.batches} batches + ${Math.floor((opts.batches * 32) / 3)} validation images)` : 'full epoch (45,000 + 15,000)';
-  console.log(`[bench] model ${opts.model}, batch 32, ${mode}, ${opts.rounds} round(s), matmul peak ${peak.toFixed(1)} GFLOP/s`);
+  console.log(`[bench] model ${opts.model}, batch 32, ${mode}, tfjs engine ${opts.engine}, ${opts.rounds} round(s), matmul peak ${peak.toFixed(1)} GFLOP/s`);
   const runs: RunResult[] = [];
   for (let round = 0; round < opts.rounds; round++) {
     for (const impl of ['tfjs', 'keras'] as const) {
       const r = impl === 'tfjs'
-        ? await runWorker(process.execPath, [__filename, '--worker', 'tfjs', '--model', opts.model, '--batches', String(opts.batches)])
+        ? await runWorker(process.execPath, [__filename, '--worker', 'tfjs', '--model', opts.model, '--batches', String(opts.batches), '--engine', opts.engine])
         : await runWorker(VENV_PYTHON, [path.join(ROOT, 'scripts', 'bench_keras.py'), '--data', data.dir, '--model', opts.model, '--batches', String(opts.batches)]);
       runs.push(r);
       console.log(`[bench] round ${round + 1} ${impl.padEnd(5)} ${r.seconds.toFixed(2)} s  test acc ${r.test_acc.toFixed(4)}  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`);
@@ -219,6 +250,7 @@ runMain(async () => {
     mode: opts.batches ? 'quick' : 'full',
     batches: opts.batches || undefined,
     model: opts.model,
+    engine: opts.engine,
     rounds: opts.rounds,
     tfjs_s_per_epoch: +t.s_per_epoch.toFixed(2),
     keras_s_per_epoch: +k.s_per_epoch.toFixed(2),
