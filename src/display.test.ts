@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { withFakeKernel } from './test-support';
 import {
   displayWidth,
   ensurePlotly,
@@ -41,28 +42,6 @@ function payloadOf(html: string): Figure {
   return JSON.parse(m[1]) as Figure;
 }
 
-interface DisplayMessage {
-  data: Record<string, string>;
-  transient: { display_id?: string };
-}
-
-/**
- * Pretends to be a tslab kernel: tslab's display API writes through this module's
- * lastWriteDisplayData, as the kernel sets it for each cell it runs.
- */
-function withFakeKernel(body: (messages: Array<{ msg: DisplayMessage; update: boolean }>) => void): void {
-  const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
-  const saved = jupyter.lastWriteDisplayData;
-  const messages: Array<{ msg: DisplayMessage; update: boolean }> = [];
-  jupyter.lastWriteDisplayData = (msg: DisplayMessage, update: boolean) => messages.push({ msg, update });
-  try {
-    resetPlotlyBundleState();
-    body(messages);
-  } finally {
-    jupyter.lastWriteDisplayData = saved;
-    resetPlotlyBundleState();
-  }
-}
 
 function captureStdout<T>(body: () => T): { result: T; out: string } {
   const original = process.stdout.write;

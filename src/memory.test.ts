@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { toyData } from './test-support';
 import type { RawSplit } from './preprocess';
 import { ImageDataGenerator, augmentCopies, augmentDataset } from './augment';
 import { tf } from './backend';
@@ -27,21 +28,6 @@ import { fit } from './train';
 
 const CHILD_ENV = 'FMNIST_MEMORY_CHILD';
 
-/** A learnable toy set: class c is a bright square at a class-specific place. */
-function toyData(n: number, seed = 1) {
-  const images = new Uint8Array(n * 784);
-  const labels = new Uint8Array(n);
-  let s = seed;
-  const rand = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  for (let i = 0; i < n; i++) {
-    const c = i % 10;
-    labels[i] = c;
-    const r0 = 2 + (c % 5) * 5;
-    const c0 = c < 5 ? 4 : 16;
-    for (let r = 0; r < 6; r++) for (let k = 0; k < 6; k++) images[i * 784 + (r0 + r) * 28 + c0 + k] = 200 + Math.floor(rand() * 55);
-  }
-  return { images, labels, count: n };
-}
 
 /** Model-ready tensors: (N, 28, 28, 1) in 0..1 and int32 labels. */
 function prepared(train: ReturnType<typeof toyData>, test: ReturnType<typeof toyData>) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resetPlotlyBundleState } from './display';
+import { DisplayMessage, withFakeKernel } from './test-support';
 import { emptyHistory, type History } from './history';
 import { formatDuration, trainingMonitor, type TrainingMonitor } from './progress';
 
@@ -134,24 +134,6 @@ test('formatDuration follows Keras', () => {
   assert.equal(formatDuration(3723), '1:02:03');
 });
 
-interface DisplayMessage {
-  data: Record<string, string>;
-  transient: { display_id?: string };
-}
-
-function withFakeKernel(body: (messages: Array<{ msg: DisplayMessage; update: boolean }>) => void): void {
-  const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
-  const saved = jupyter.lastWriteDisplayData;
-  const messages: Array<{ msg: DisplayMessage; update: boolean }> = [];
-  jupyter.lastWriteDisplayData = (msg: DisplayMessage, update: boolean) => messages.push({ msg, update });
-  try {
-    resetPlotlyBundleState();
-    body(messages);
-  } finally {
-    jupyter.lastWriteDisplayData = saved;
-    resetPlotlyBundleState();
-  }
-}
 
 test('in Jupyter: a progress display and a chart, each updated in place', () => {
   withFakeKernel((messages) => {

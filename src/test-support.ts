@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import { resetPlotlyBundleState } from './display';
 
 /** Every process a test starts carries TAG_ENV=<its tag>; children and kernels inherit it. */
 export const TAG_ENV = 'FMNIST_TEST_TAG';
@@ -81,4 +82,43 @@ export function listening(port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** A learnable toy set: class c is a bright square at a class-specific place. */
+export function toyData(n: number, seed = 1) {
+  const images = new Uint8Array(n * 784);
+  const labels = new Uint8Array(n);
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let i = 0; i < n; i++) {
+    const c = i % 10;
+    labels[i] = c;
+    const r0 = 2 + (c % 5) * 5;
+    const c0 = c < 5 ? 4 : 16;
+    for (let r = 0; r < 6; r++) for (let k = 0; k < 6; k++) images[i * 784 + (r0 + r) * 28 + c0 + k] = 200 + Math.floor(rand() * 55);
+  }
+  return { images, labels, count: n };
+}
+
+export interface DisplayMessage {
+  data: Record<string, string>;
+  transient: { display_id?: string };
+}
+
+/**
+ * Pretends to be a tslab kernel: tslab's display API writes through this module's
+ * lastWriteDisplayData, as the kernel sets it for each cell it runs.
+ */
+export function withFakeKernel(body: (messages: Array<{ msg: DisplayMessage; update: boolean }>) => void): void {
+  const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
+  const saved = jupyter.lastWriteDisplayData;
+  const messages: Array<{ msg: DisplayMessage; update: boolean }> = [];
+  jupyter.lastWriteDisplayData = (msg: DisplayMessage, update: boolean) => messages.push({ msg, update });
+  try {
+    resetPlotlyBundleState();
+    body(messages);
+  } finally {
+    jupyter.lastWriteDisplayData = saved;
+    resetPlotlyBundleState();
+  }
 }

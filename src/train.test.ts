@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { toyData } from './test-support';
 import { tf } from './backend';
 import { confusionMatrix, evaluate, mistakes, perClassAccuracy, predictProbabilities } from './evaluate';
 import { buildSeedModel } from './models';
 import { normalize, reshape, shapeOf, toTensors, valueRange } from './preprocess';
 import { FitOptions, fit, sparseCategoricalCrossentropy } from './train';
 
-/** A learnable toy set: class c is a bright square at a class-specific place. */
-function toyData(n: number, seed = 1) {
-  const images = new Uint8Array(n * 784);
-  const labels = new Uint8Array(n);
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  for (let i = 0; i < n; i++) {
-    const c = i % 10;
-    labels[i] = c;
-    const r0 = 2 + (c % 5) * 5;
-    const c0 = c < 5 ? 4 : 16;
-    for (let r = 0; r < 6; r++) for (let k = 0; k < 6; k++) images[i * 784 + (r0 + r) * 28 + c0 + k] = 200 + Math.floor(rand() * 55);
-  }
-  return { images, labels, count: n };
-}
 
 function compiled(seed = 3, epsilon = 1e-7) {
   const model = buildSeedModel({ seed });
