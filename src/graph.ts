@@ -189,7 +189,8 @@ export function planLayers(model: tf.LayersModel): LayerPlan[] | undefined {
 interface Built {
   dir: string;
   variables: tf.Variable[];
-  dropouts: Array<{ rate: number; nextSeed: () => number | undefined }>;
+  /** Each dropout's rate, mask seeds and mask shape (batch left out). */
+  dropouts: Array<{ rate: number; nextSeed: () => number | undefined; shape: number[] }>;
 }
 
 /**
@@ -210,12 +211,13 @@ function writeSavedModel(plans: LayerPlan[], adam: { beta1: number; beta2: numbe
   const x = g.placeholder('x', DT_FLOAT, [-1, 28, 28, 1]);
   const y = g.placeholder('y', DT_INT32, [-1]);
   const lrT = g.placeholder('lr_t', DT_FLOAT, []);
+  const shapes = inputShapes(plans);
   const dropouts: Built['dropouts'] = [];
   const masks: string[] = [];
   for (const p of plans) {
     if (p.kind === 'dropout') {
       masks.push(g.placeholder(`mask${dropouts.length}`, DT_FLOAT, null));
-      dropouts.push({ rate: p.rate, nextSeed: p.nextSeed });
+      dropouts.push({ rate: p.rate, nextSeed: p.nextSeed, shape: shapes[plans.indexOf(p)] });
     }
   }
   const shapeOf = (t: string) => g.op('Shape', [t], { T: F, out_type: I });
@@ -247,7 +249,7 @@ function writeSavedModel(plans: LayerPlan[], adam: { beta1: number; beta2: numbe
         h = g.op('MaxPool', [h], pool(p));
         trace.push({ input, output: h });
       } else if (p.kind === 'flatten') {
-        h = g.op('Reshape', [h, g.constant(DT_INT32, [-1, flatSize(plans, i)], [2])], { ...T, Tshape: I });
+        h = g.op('Reshape', [h, g.constant(DT_INT32, [-1, shapes[i].reduce((a, b) => a * b, 1)], [2])], { ...T, Tshape: I });
         trace.push({ input, output: h });
       } else if (p.kind === 'dense') {
         let z = matmul(h, W[index(p.kernel)], false, false);
@@ -368,25 +370,29 @@ function writeSavedModel(plans: LayerPlan[], adam: { beta1: number; beta2: numbe
   return { dir, variables, dropouts };
 }
 
-/** Units after Flatten: the product of the previous layer's output shape (batch excluded). */
-function flatSize(plans: LayerPlan[], flattenIndex: number): number {
-  let h = 28;
-  let w = 28;
-  let c = 1;
-  for (const p of plans.slice(0, flattenIndex)) {
+/**
+ * The shape each layer receives, batch left out: [28, 28, 1] for the first. Flatten's size and
+ * the dropout masks' shapes come from it.
+ */
+function inputShapes(plans: LayerPlan[]): number[][] {
+  const shapes: number[][] = [];
+  let shape = [28, 28, 1];
+  const spatial = (size: number, window: number, stride: number, padding: 'VALID' | 'SAME') =>
+    padding === 'SAME' ? Math.ceil(size / stride) : Math.floor((size - window) / stride) + 1;
+  for (const p of plans) {
+    shapes.push(shape);
     if (p.kind === 'conv') {
       const [kh, kw, , out] = p.kernel.shape as number[];
-      [h, w] = p.padding === 'SAME'
-        ? [Math.ceil(h / p.strides[0]), Math.ceil(w / p.strides[1])]
-        : [Math.floor((h - kh) / p.strides[0]) + 1, Math.floor((w - kw) / p.strides[1]) + 1];
-      c = out;
+      shape = [spatial(shape[0], kh, p.strides[0], p.padding), spatial(shape[1], kw, p.strides[1], p.padding), out];
     } else if (p.kind === 'pool') {
-      [h, w] = p.padding === 'SAME'
-        ? [Math.ceil(h / p.strides[0]), Math.ceil(w / p.strides[1])]
-        : [Math.floor((h - p.size[0]) / p.strides[0]) + 1, Math.floor((w - p.size[1]) / p.strides[1]) + 1];
+      shape = [spatial(shape[0], p.size[0], p.strides[0], p.padding), spatial(shape[1], p.size[1], p.strides[1], p.padding), shape[2]];
+    } else if (p.kind === 'flatten') {
+      shape = [shape.reduce((a, b) => a * b, 1)];
+    } else if (p.kind === 'dense') {
+      shape = [(p.kernel.shape as number[])[1]];
     }
   }
-  return h * w * c;
+  return shapes;
 }
 
 /** Adam's per-weight moments and step count, kept with the optimizer across fit calls. */
@@ -446,9 +452,8 @@ export async function compileGraphTrainer(
         feed[`v${i}`] = moments.v[i];
       });
       // Dropout masks drawn as tfjs draws them (the layer's own seed stream), applied in the graph.
-      const shapes = maskShapes(plans, x.shape[0]);
       dropouts.forEach((d, i) => {
-        const mask = tf.tidy(() => tf.dropout(tf.ones(shapes[i]), d.rate, undefined, d.nextSeed()));
+        const mask = tf.tidy(() => tf.dropout(tf.ones([x.shape[0], ...d.shape]), d.rate, undefined, d.nextSeed()));
         owned.push(mask);
         feed[`mask${i}`] = mask;
       });
@@ -480,31 +485,6 @@ export async function compileGraphTrainer(
       evalModel.dispose();
     },
   };
-}
-
-/** The shape of each dropout's mask for a batch: the shape of the layer's input. */
-function maskShapes(plans: LayerPlan[], batch: number): number[][] {
-  const shapes: number[][] = [];
-  let shape = [batch, 28, 28, 1];
-  plans.forEach((p, i) => {
-    if (p.kind === 'conv') {
-      const [kh, kw, , out] = p.kernel.shape as number[];
-      shape = p.padding === 'SAME'
-        ? [batch, Math.ceil(shape[1] / p.strides[0]), Math.ceil(shape[2] / p.strides[1]), out]
-        : [batch, Math.floor((shape[1] - kh) / p.strides[0]) + 1, Math.floor((shape[2] - kw) / p.strides[1]) + 1, out];
-    } else if (p.kind === 'pool') {
-      shape = p.padding === 'SAME'
-        ? [batch, Math.ceil(shape[1] / p.strides[0]), Math.ceil(shape[2] / p.strides[1]), shape[3]]
-        : [batch, Math.floor((shape[1] - p.size[0]) / p.strides[0]) + 1, Math.floor((shape[2] - p.size[1]) / p.strides[1]) + 1, shape[3]];
-    } else if (p.kind === 'flatten') {
-      shape = [batch, flatSize(plans, i)];
-    } else if (p.kind === 'dense') {
-      shape = [batch, (p.kernel.shape as number[])[1]];
-    } else {
-      shapes.push([...shape]);
-    }
-  });
-  return shapes;
 }
 
 /** Fresh zero moments for `variables`. */
