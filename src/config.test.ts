@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, DEFAULT_HYPERPARAMETERS, hyperparameters, kebabCase, parseCommandLine } from './config';
 
@@ -69,4 +71,36 @@ test('notebook values are validated too, naming the parameter', () => {
 test('every default passes its own check and has a kebab-case flag', () => {
   assert.doesNotThrow(() => hyperparameters({ ...DEFAULT_HYPERPARAMETERS, convFilters: [32, 64, 128] }, {}));
   assert.equal(kebabCase('heightShiftRange'), 'height-shift-range');
+});
+
+/**
+ * The literal object a notebook passes to `fm.hyperparameters({...})`, evaluated. The cell is a plain
+ * object of numbers, booleans and arrays with `//` comments, so stripping the comments leaves a
+ * JavaScript expression.
+ */
+function notebookHyperparameters(notebook: string): Record<string, unknown> {
+  const nb = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'notebooks', notebook), 'utf8')) as { cells: { source: string[] | string }[] };
+  const sources = nb.cells.map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
+  const cell = sources.find((s) => s.includes('fm.hyperparameters({'));
+  assert.ok(cell, `${notebook} has a hyperparameter cell`);
+  const literal = /fm\.hyperparameters\((\{[\s\S]*?\})\);/.exec(cell)?.[1];
+  assert.ok(literal, `${notebook}: the cell calls fm.hyperparameters with one object literal`);
+  const code = literal.replace(/\/\/.*$/gm, '');
+  return new Function(`return (${code});`)() as Record<string, unknown>;
+}
+
+test("the notebooks' hyperparameter cells state the defaults, so full-run and export runs are the notebooks' runs", () => {
+  // npm run full-run trains with DEFAULT_HYPERPARAMETERS and notebook 02 looks its models up by a
+  // hash of its own cell's values: if the two drift apart, the notebook silently retrains for hours.
+  for (const notebook of ['01-fashion-mnist-convnet.ipynb', '02-beyond-the-seed.ipynb']) {
+    const values = notebookHyperparameters(notebook);
+    for (const [name, value] of Object.entries(values)) {
+      assert.ok(name in DEFAULT_HYPERPARAMETERS, `${notebook}: '${name}' is a hyperparameter`);
+      assert.deepEqual(value, DEFAULT_HYPERPARAMETERS[name as keyof typeof DEFAULT_HYPERPARAMETERS], `${notebook}: ${name}`);
+    }
+  }
+  const nb02 = notebookHyperparameters('02-beyond-the-seed.ipynb');
+  for (const name of ['epochs', 'vggEpochs', 'augmentExtra', 'seed', 'trainSamples', 'validationSplit', 'batchSize']) {
+    assert.ok(name in nb02, `notebook 02 states ${name}`);
+  }
 });
