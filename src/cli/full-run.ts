@@ -8,7 +8,11 @@
  * --model chooses case1 (the seed's model), case2 or vgg7; --epochs defaults to the notebook's
  * (15 for case1/case2, vggEpochs for vgg7). --augment applies to any model; 'training-part' is
  * notebook 02's placement of the augmented copies and 'book' the book's own (see persist.ts).
- * Every other flag is a hyperparameter, as for `npm run export`.
+ * --threads N sizes TensorFlow's thread pools (TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS)
+ * before the library loads. On a 2-core machine two runs side by side with `--threads 1` each
+ * finished sooner than the same two runs one after the other at the default, because one run does
+ * not keep both cores busy (docs/performance.md). Every other flag is a hyperparameter, as for
+ * `npm run export`.
  */
 import { parseCommandLine } from '../config';
 import { printBanner, runMain } from './common';
@@ -17,7 +21,7 @@ const MODELS = ['case1', 'case2', 'vgg7'] as const;
 const AUGMENT = ['none', 'book', 'training-part', 'on-the-fly'] as const;
 type ModelName = (typeof MODELS)[number];
 type AugmentMode = (typeof AUGMENT)[number];
-const USAGE = `usage: node dist/cli/full-run.js --model ${MODELS.join('|')} [--augment ${AUGMENT.join('|')}] [--retrain] [--hyperparameter value …]`;
+const USAGE = `usage: node dist/cli/full-run.js --model ${MODELS.join('|')} [--augment ${AUGMENT.join('|')}] [--threads N] [--retrain] [--hyperparameter value …]`;
 
 /** Takes `--name value` out of argv (it is this command's own option, not a hyperparameter). */
 function takeOption(argv: string[], name: string): string | undefined {
@@ -40,11 +44,22 @@ runMain(async () => {
   if (modelArg === undefined) throw new Error(`--model is required; ${USAGE}`);
   const model: ModelName = oneOf(modelArg, MODELS, '--model');
   const augment: AugmentMode = oneOf(takeOption(argv, 'augment') ?? 'none', AUGMENT, '--augment');
+  const threadsArg = takeOption(argv, 'threads');
+  const threads = threadsArg === undefined ? undefined : Number(threadsArg);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+    throw new Error(`--threads must be an integer from 1 to 256, got '${threadsArg}'`);
+  }
   const retrainAt = argv.indexOf('--retrain');
   const retrain = retrainAt !== -1;
   if (retrain) argv.splice(retrainAt, 1);
   const { positional, overrides } = parseCommandLine(argv);
   if (positional.length) throw new Error(`unexpected argument '${positional[0]}'; ${USAGE}`);
+  if (threads !== undefined) {
+    // TensorFlow reads these once, when it makes its thread pools, so they must be set before the
+    // native library loads (the import below).
+    process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+    process.env.TF_NUM_INTEROP_THREADS = String(threads);
+  }
   printBanner('full-run');
   const fm = await import('../index');
   const { tf } = fm;
@@ -101,6 +116,7 @@ runMain(async () => {
     trainSamples: hp.trainSamples,
     trainImages: (augmented?.x ?? trainX).shape[0],
     testSamples: hp.testSamples,
+    threads: threads ?? null,
     params: kept.model.countParams(),
     testLoss: kept.metrics.testLoss,
     testAcc: kept.metrics.testAcc,
