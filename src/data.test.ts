@@ -1,8 +1,7 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -18,6 +17,7 @@ import {
   projectRoot,
 } from './data';
 import { encodeIdx, sha256Hex } from './idx';
+import { tempDir as sharedTempDir } from './test-support';
 
 const KEYS = Object.keys(DATA_FILES) as DataFileKey[];
 const TRAIN = 6;
@@ -42,15 +42,7 @@ function synthetic() {
 
 const DATA = synthetic();
 
-function tempDir(t: { after: (fn: () => void) => void }, name = 'fmnist-data-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), name));
-  t.after(() => {
-    // A test may leave a folder without permissions behind; give them back so it can be removed.
-    fs.chmodSync(dir, 0o755);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
+const tempDir = (t: TestContext) => sharedTempDir(t, 'fmnist-data-');
 
 function writeDataset(dir: string, files: Partial<Record<DataFileKey, Buffer>> = DATA.gz): void {
   for (const [key, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, DATA_FILES[key as DataFileKey]), bytes);

@@ -1,16 +1,16 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { DATA_FILES, DataError, DataFileKey, DatasetSpec, loadFashionMnist, LoadOptions } from './data';
 import { downloadVerified, removeStaleTemporaryFiles, temporaryPath } from './download';
 import { encodeIdx, sha256Hex } from './idx';
+import { tempDir as sharedTempDir } from './test-support';
 
 const KEYS = Object.keys(DATA_FILES) as DataFileKey[];
 
@@ -68,11 +68,7 @@ async function withMirror(handler: Handler, fn: (mirror: string, requests: strin
   }
 }
 
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-download-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: TestContext) => sharedTempDir(t, 'fmnist-download-');
 
 function options(cacheDir: string, mirror: string, extra: LoadOptions = {}): LoadOptions {
   return { cacheDir, mirror, systemDir: path.join(cacheDir, 'no-system-copy'), quiet: true, env: {}, expected: DATA.spec, timeoutMs: 5000, ...extra };

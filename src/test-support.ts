@@ -5,7 +5,22 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { resetPlotlyBundleState } from './display';
+
+/**
+ * A fresh folder under the system temp dir, removed when the test ends. Its permissions are given
+ * back first, since a test may have taken them away to provoke an error.
+ */
+export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'fmnist-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => {
+    fs.chmodSync(dir, 0o755);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
 
 /** Every process a test starts carries TAG_ENV=<its tag>; children and kernels inherit it. */
 export const TAG_ENV = 'FMNIST_TEST_TAG';

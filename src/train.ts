@@ -125,6 +125,29 @@ function forwardLogits(head: SoftmaxHead, x: tf.Tensor, training: boolean): tf.T
   return tf.fused.matMul({ a: h as tf.Tensor2D, b: head.kernel as tf.Tensor2D, bias: head.bias }) as tf.Tensor2D;
 }
 
+/** A batch's summed loss and its number of right answers. */
+interface BatchSums {
+  lossSum: number;
+  correct: number;
+}
+
+/** Mean loss and accuracy over a whole dataset, measured slice by slice of `batchSize` images. */
+function meanOverBatches(x: tf.Tensor, y: tf.Tensor1D, batchSize: number, measure: (xb: tf.Tensor, yb: tf.Tensor1D) => BatchSums): { loss: number; acc: number } {
+  const n = x.shape[0];
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const xb = x.slice(start, size);
+    const yb = y.slice(start, size);
+    const sums = measure(xb, yb);
+    tf.dispose([xb, yb]);
+    lossSum += sums.lossSum;
+    correct += sums.correct;
+  }
+  return { loss: lossSum / n, acc: correct / n };
+}
+
 /** Loss and accuracy over a whole dataset in large forward passes (no dropout). */
 export function evaluateInBatches(
   model: tf.LayersModel,
@@ -132,15 +155,10 @@ export function evaluateInBatches(
   y: tf.Tensor1D,
   batchSize = 1000,
 ): { loss: number; acc: number } {
-  const n = x.shape[0];
   const head = softmaxHead(model);
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
+  return meanOverBatches(x, y, batchSize, (xb, yb) => {
+    const size = xb.shape[0];
     const [lossT, correctT] = tf.tidy(() => {
-      const xb = x.slice(start, size);
-      const yb = y.slice(start, size);
       if (head) {
         const logits = forwardLogits(head, xb, false);
         return [tf.mul(sparseSoftmaxCrossEntropyWithLogits(logits, yb), size), correctCount(yb, logits)];
@@ -148,12 +166,10 @@ export function evaluateInBatches(
       const probs = model.predict(xb) as tf.Tensor2D;
       return [tf.mul(sparseCategoricalCrossentropy(yb, probs), size), correctCount(yb, probs)];
     });
-    lossSum += lossT.dataSync()[0];
-    correct += correctT.dataSync()[0];
-    lossT.dispose();
-    correctT.dispose();
-  }
-  return { loss: lossSum / n, acc: correct / n };
+    const sums = { lossSum: lossT.dataSync()[0], correct: correctT.dataSync()[0] };
+    tf.dispose([lossT, correctT]);
+    return sums;
+  });
 }
 
 /**
@@ -266,23 +282,6 @@ interface AdamSettings {
   epsilon: number;
 }
 
-/** Validation metrics through the compiled graph, in large batches. */
-function evaluateWithGraph(graph: GraphTrainer, x: tf.Tensor, y: tf.Tensor1D, batchSize = 1000): { loss: number; acc: number } {
-  const n = x.shape[0];
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const xb = x.slice(start, size);
-    const yb = y.slice(start, size);
-    const r = graph.evaluate(xb, yb);
-    tf.dispose([xb, yb]);
-    lossSum += r.lossSum;
-    correct += r.correct;
-  }
-  return { loss: lossSum / n, acc: correct / n };
-}
-
 function optimizerOf(model: tf.LayersModel): tf.Optimizer {
   const optimizer = (model as unknown as { optimizer?: tf.Optimizer }).optimizer;
   if (!optimizer) {
@@ -357,8 +356,32 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
         throw new Error('fit: engine \'graph\' needs an Adam optimizer (tf.train.adam)');
       }
       const adamSettings = optimizer as unknown as AdamSettings;
+      const validationBatchSize = options.validationBatchSize ?? 1000;
       const adam = graph || options.flatAdam === false ? undefined : flatAdamFor(optimizer, variables);
       const head = graph || options.fromLogits === false ? undefined : softmaxHead(model);
+      /** One step op by op through tfjs: the batch's mean loss and its number of right answers. */
+      const eagerStep = (xb: tf.Tensor, yb: tf.Tensor1D): { loss: number; correct: number } => {
+        let correctT: tf.Scalar | undefined;
+        const lossT = tf.tidy(() => {
+          const lossFn = () => {
+            if (head) {
+              const logits = forwardLogits(head, xb, true);
+              correctT = tf.keep(correctCount(yb, logits));
+              return sparseSoftmaxCrossEntropyWithLogits(logits, yb);
+            }
+            const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
+            correctT = tf.keep(correctCount(yb, probs));
+            return sparseCategoricalCrossentropy(yb, probs);
+          };
+          if (!adam) return optimizer.minimize(lossFn, true, variables) as tf.Scalar;
+          const { value, grads } = tf.variableGrads(lossFn, variables);
+          adam.apply(variables.map((v) => grads[v.name]));
+          return value;
+        });
+        const step = { loss: lossT.dataSync()[0], correct: correctT!.dataSync()[0] };
+        tf.dispose([lossT, correctT!]);
+        return step;
+      };
       for (const cb of callbacks) {
         cb.onTrainBegin?.({ epochs: options.epochs, batchesPerEpoch, trainSamples: nTrain, validationSamples: nVal });
       }
@@ -374,46 +397,17 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
         for (let b = 0; b < batchesPerEpoch; b++) {
           const start = b * batchSize;
           const size = Math.min(batchSize, nTrain - start);
-          if (graph && moments) {
-            const [xb, yb] = tf.tidy(() => {
-              const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
-              return [tf.gather(epochX, idx), tf.gather(yTrain, idx) as tf.Tensor1D] as const;
-            });
-            const result = graph.step(xb, yb, moments, adamSettings.learningRate, adamSettings.beta1, adamSettings.beta2);
-            tf.dispose([xb, yb]);
-            lossSum += result.loss * size;
-            correct += result.correct;
-            seen += size;
-            for (const cb of callbacks) cb.onBatchEnd?.(b, { loss: lossSum / seen, acc: correct / seen });
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            if (stopRequested) break;
-            continue;
-          }
-          let correctT: tf.Scalar | undefined;
-          const lossT = tf.tidy(() => {
+          const [xb, yb] = tf.tidy(() => {
             const idx = tf.tensor1d(order.subarray(start, start + size), 'int32');
-            const xb = tf.gather(epochX, idx);
-            const yb = tf.gather(yTrain, idx) as tf.Tensor1D;
-            const lossFn = () => {
-              if (head) {
-                const logits = forwardLogits(head, xb, true);
-                correctT = tf.keep(correctCount(yb, logits));
-                return sparseSoftmaxCrossEntropyWithLogits(logits, yb);
-              }
-              const probs = model.apply(xb, { training: true }) as tf.Tensor2D;
-              correctT = tf.keep(correctCount(yb, probs));
-              return sparseCategoricalCrossentropy(yb, probs);
-            };
-            if (!adam) return optimizer.minimize(lossFn, true, variables) as tf.Scalar;
-            const { value, grads } = tf.variableGrads(lossFn, variables);
-            adam.apply(variables.map((v) => grads[v.name]));
-            return value;
+            return [tf.gather(epochX, idx), tf.gather(yTrain, idx) as tf.Tensor1D] as const;
           });
-          lossSum += lossT.dataSync()[0] * size;
-          correct += correctT!.dataSync()[0];
+          const result = graph && moments
+            ? graph.step(xb, yb, moments, adamSettings.learningRate, adamSettings.beta1, adamSettings.beta2)
+            : eagerStep(xb, yb);
+          tf.dispose([xb, yb]);
+          lossSum += result.loss * size;
+          correct += result.correct;
           seen += size;
-          lossT.dispose();
-          correctT!.dispose();
           for (const cb of callbacks) cb.onBatchEnd?.(b, { loss: lossSum / seen, acc: correct / seen });
           // Yield to the event loop so display messages go out and an interrupt can land.
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -424,8 +418,8 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, options
         const val = !xVal || !yVal
           ? { loss: NaN, acc: NaN }
           : graph
-            ? evaluateWithGraph(graph, xVal, yVal, options.validationBatchSize)
-            : evaluateInBatches(model, xVal, yVal, options.validationBatchSize);
+            ? meanOverBatches(xVal, yVal, validationBatchSize, graph.evaluate.bind(graph))
+            : evaluateInBatches(model, xVal, yVal, validationBatchSize);
         const logs: EpochLogs = {
           loss: lossSum / seen,
           acc: correct / seen,

@@ -1,12 +1,12 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DATA_FILES, DEFAULT_SYSTEM_DIR } from '../data';
+import { tempDir as sharedTempDir } from '../test-support';
 
 const CLI = path.join(__dirname, 'data.js');
 
@@ -34,11 +34,7 @@ function runCli(vars: Record<string, string>, timeoutMs = 20000): Promise<Run> {
   });
 }
 
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-cli-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: TestContext) => sharedTempDir(t, 'fmnist-cli-');
 
 /**
  * The error contract: exactly one `error:` line on stderr, no stack trace. TensorFlow's native

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { MODELS_DIR_ENV } from '../persist';
+import { tempDir } from '../test-support';
 
 const CLI = path.join(__dirname, 'full-run.js');
 const SMALL = ['--train-samples', '600', '--test-samples', '200', '--epochs', '1'];
@@ -44,11 +44,8 @@ function resultOf(stdout: string): FullRunResult {
   return JSON.parse(stdout.slice(start + 1)) as FullRunResult;
 }
 
-function tempModels(t: { after: (fn: () => void) => void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-full-run-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return path.join(dir, 'models');
-}
+/** A models folder that does not exist yet, inside a temporary folder removed after the test. */
+const tempModels = (t: TestContext) => path.join(tempDir(t, 'fmnist-full-run-'), 'models');
 
 test('full-run trains, keeps the run, and a second call loads it with the same test result', { timeout: 240_000 }, (t) => {
   const models = tempModels(t);
