@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // Runs as the project's `postinstall` (and as `npm run setup`). It turns a fresh clone into a
-// working project in four idempotent steps, each skipped when its result is already in place:
+// working project in five idempotent steps, each skipped when its result is already in place:
+//   0. the patches in patches/ applied to node_modules with patch-package (tfjs-node 4.22.0 calls
+//      util.isNullOrUndefined, which Node.js 23 removed; see the README's "Node.js versions");
 //   1. the project's Python environment (.venv) with JupyterLab, nbconvert and nbclient;
-//   2. a native TensorFlow binding for @tensorflow/tfjs-node: the official download first, and,
-//      when that cannot be reached, a source build against the TensorFlow C library that ships
-//      inside the `tensorflow-cpu` wheel on PyPI;
+//   2. a native TensorFlow binding for @tensorflow/tfjs-node. On Linux x64 with g++ and make it is
+//      built against the TensorFlow C library inside the `tensorflow-cpu` wheel on PyPI (2.21, the
+//      version every test and figure of the project comes from); elsewhere, tfjs-node's own
+//      download (libtensorflow 2.9.1) is used;
 //   3. the tslab kernel, registered inside .venv only (nothing in the user's Jupyter folders);
 //   4. the compiled helpers in dist/ that notebooks and commands import.
-// Knobs (environment): FMNIST_TF_SOURCE=auto|official|wheel (default auto),
-// FMNIST_TF_WHEEL=<pip requirement> (default tensorflow-cpu==2.21.0), PYTHON=<interpreter>.
+// Knobs (environment): FMNIST_TF_SOURCE=auto|official|wheel (default auto: the wheel where it can
+// be built, the official download elsewhere), FMNIST_TF_WHEEL=<pip requirement> (default
+// tensorflow-cpu==2.21.0), PYTHON=<interpreter>.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -57,6 +61,16 @@ function sha256OfFile(file) {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
+// Step 0 ---------------------------------------------------------------------------------------
+
+function applyPatches() {
+  const cli = path.join(root, 'node_modules', 'patch-package', 'index.js');
+  if (!fs.existsSync(cli)) throw new SetupError('node_modules/patch-package is missing; run npm install');
+  // patch-package recognises patches that are already applied, so this is safe to repeat.
+  run(process.execPath, [cli, '--error-on-fail'], { quiet: true });
+  log('patches/ applied (tfjs-node without util.isNullOrUndefined, for Node.js 23 and newer)');
+}
+
 // Step 1 ---------------------------------------------------------------------------------------
 
 function ensureVenv() {
@@ -85,7 +99,7 @@ function ensureVenv() {
 
 // Step 2 ---------------------------------------------------------------------------------------
 
-/** Loads tfjs-node in a child process; returns {backend, tf, tfjsNode} or null with the reason. */
+/** Loads tfjs-node in a child process; returns {ok, info: {backend, tf, tfjsNode}} or {ok: false, reason}. */
 function probeBinding() {
   const probe = `
     const tf = require('@tensorflow/tfjs-node');
@@ -101,7 +115,53 @@ function probeBinding() {
       return { ok: true, info: JSON.parse(lastLine(r.stdout)) };
     } catch { /* fall through to the failure report */ }
   }
-  return { ok: false, reason: lastLine(`${r.stderr ?? ''}\n${r.stdout ?? ''}`) || `exit code ${r.status}` };
+  return { ok: false, reason: explainLoadFailure(`${r.stderr ?? ''}\n${r.stdout ?? ''}`, r.status) };
+}
+
+/**
+ * Turns a failed load's output into one line: the first real error line (Node prints the stack
+ * and then its own version banner last, which names nothing), plus what it means where it is a
+ * failure we know.
+ */
+function explainLoadFailure(text, status) {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const first = lines.find((l) => /^(\w*Error|Error)\b|^error:/i.test(l)) ?? lines[0] ?? `exit code ${status}`;
+  if (/isNullOrUndefined|util_1\.isArray/.test(text)) {
+    return `${first} — tfjs-node 4.22.0 calls util.isNullOrUndefined, which Node.js ${process.versions.node.split('.')[0]} ` +
+      'no longer has; the patch in patches/ is not applied: run `npm run setup` (or use Node.js 22)';
+  }
+  if (/cannot open shared object file|libtensorflow/.test(first)) {
+    return `${first} — the TensorFlow C library is missing: run \`npm run setup\` to fetch and build it again`;
+  }
+  if (/NODE_MODULE_VERSION|compiled against a different Node/.test(text)) {
+    return `${first} — the binding was built for another Node.js: run \`npm run setup\` to rebuild it`;
+  }
+  return first.slice(0, 400);
+}
+
+/** Why the wheel build cannot run here, or '' when it can (Linux x64 with a C++ compiler and make). */
+function wheelRouteBlocker() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `the wheel build supports linux-x64 only, not ${process.platform}-${process.arch}`;
+  for (const tool of ['g++', 'make']) {
+    if (run('sh', ['-c', `command -v ${tool}`], { check: false, quiet: true }).status !== 0) return `${tool} is not installed`;
+  }
+  return '';
+}
+
+function wantedWheel() {
+  return process.env.FMNIST_TF_WHEEL || DEFAULT_WHEEL;
+}
+
+/** 'tensorflow-cpu==2.21.0' -> 'tensorflow_cpu-2.21.0', how that wheel's file name begins. */
+function wheelFilePrefix(requirement) {
+  const [name, version = ''] = requirement.split('==');
+  return `${name.replace(/-/g, '_')}-${version}`;
+}
+
+/** The wheel the binding in deps/ was built against, or '' for tfjs-node's own download. */
+function builtFromWheel() {
+  const file = path.join(depsDir, 'SOURCE');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
 }
 
 function tryOfficialInstall() {
@@ -134,10 +194,9 @@ function nodeGypScript() {
 }
 
 function stageWheelLibrary() {
-  const requirement = process.env.FMNIST_TF_WHEEL || DEFAULT_WHEEL;
+  const requirement = wantedWheel();
   fs.mkdirSync(wheelCache, { recursive: true });
-  const [name, version = ''] = requirement.split('==');
-  const prefix = `${name.replace(/-/g, '_')}-${version}`;
+  const prefix = wheelFilePrefix(requirement);
   const cached = () => fs.readdirSync(wheelCache).find((f) => f.endsWith('.whl') && f.startsWith(prefix));
   const have = cached();
   if (have) {
@@ -207,33 +266,43 @@ function buildBindingFromSource() {
 
 function ensureNativeTensorFlow() {
   if (!fs.existsSync(tfjsNodeDir)) throw new SetupError('node_modules/@tensorflow/tfjs-node is missing; run npm install');
-  const first = probeBinding();
-  if (first.ok) {
-    log(`native TensorFlow ready: backend ${first.info.backend}, libtensorflow ${first.info.tf}`);
-    return first.info;
-  }
   const source = process.env.FMNIST_TF_SOURCE || 'auto';
   if (!['auto', 'official', 'wheel'].includes(source)) {
     throw new SetupError(`FMNIST_TF_SOURCE must be auto, official or wheel, not '${source}'`);
   }
-  if (source !== 'wheel' && tryOfficialInstall()) {
-    const after = probeBinding();
-    if (after.ok) {
-      log(`native TensorFlow ready (official build): libtensorflow ${after.info.tf}`);
-      return after.info;
-    }
-    log(`official build does not load (${after.reason})`);
+  const blocker = source === 'official' ? 'FMNIST_TF_SOURCE=official' : wheelRouteBlocker();
+  if (source === 'wheel' && blocker) throw new SetupError(`FMNIST_TF_SOURCE=wheel, but ${blocker}`);
+  const wantWheel = !blocker;
+  const wanted = wantedWheel();
+  const first = probeBinding();
+  // A binding from tfjs-node's own download (libtensorflow 2.9.1, e.g. left by npm 10, which runs
+  // tfjs-node's install script) is replaced where the wheel build works, so that every machine
+  // that can runs the TensorFlow the project is tested and measured on.
+  const current = builtFromWheel();
+  if (first.ok && (!wantWheel || current.startsWith(wheelFilePrefix(wanted)))) {
+    log(`native TensorFlow ready: backend ${first.info.backend}, libtensorflow ${first.info.tf}` +
+      `${current ? ` (built against ${current})` : ' (tfjs-node\'s official download)'}`);
+    return first.info;
   }
-  if (source === 'official') throw new SetupError('the official tfjs-node install failed and FMNIST_TF_SOURCE=official');
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new SetupError(`the wheel fallback supports linux-x64 only, not ${process.platform}-${process.arch}`);
+  if (first.ok) log(`the binding loads libtensorflow ${first.info.tf}${current ? ` from ${current}` : ' (official download)'}; rebuilding against ${wanted}`);
+  else if (fs.existsSync(path.join(tfjsNodeDir, 'lib'))) log(`the present binding does not load (${first.reason}); rebuilding`);
+  if (wantWheel) {
+    stageWheelLibrary();
+    buildBindingFromSource();
+    const built = probeBinding();
+    if (!built.ok) throw new SetupError(`the tfjs-node binding was built but does not load: ${built.reason}`);
+    log(`native TensorFlow ready (built against the wheel): backend ${built.info.backend}, libtensorflow ${built.info.tf}`);
+    return built.info;
   }
-  stageWheelLibrary();
-  buildBindingFromSource();
-  const built = probeBinding();
-  if (!built.ok) throw new SetupError(`the tfjs-node binding was built but does not load: ${built.reason}`);
-  log(`native TensorFlow ready (built against the wheel): backend ${built.info.backend}, libtensorflow ${built.info.tf}`);
-  return built.info;
+  log(`using tfjs-node's official download (libtensorflow 2.9.1), since ${blocker}; ` +
+    'the project is tested and measured on 2.21 from the wheel build');
+  if (!tryOfficialInstall()) {
+    throw new SetupError(`tfjs-node's official download failed and the wheel build cannot run here (${blocker})`);
+  }
+  const after = probeBinding();
+  if (!after.ok) throw new SetupError(`the official tfjs-node build does not load: ${after.reason}`);
+  log(`native TensorFlow ready (official build): libtensorflow ${after.info.tf}`);
+  return after.info;
 }
 
 // Step 3 ---------------------------------------------------------------------------------------
@@ -265,6 +334,7 @@ function buildHelpers() {
 
 function main() {
   const started = Date.now();
+  applyPatches();
   ensureVenv();
   const info = ensureNativeTensorFlow();
   ensureKernel();
