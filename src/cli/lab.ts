@@ -1,6 +1,8 @@
 /**
  * `npm start`: JupyterLab from the project's .venv on 127.0.0.1, opened on notebooks/, with a
- * fresh token printed in the URL. Ctrl-C stops the server and its kernels.
+ * fresh token printed in the URL. Ctrl-C stops the server and its kernels. FMNIST_LAB_IP changes
+ * the address it listens on: the container image sets 0.0.0.0, since a published port reaches the
+ * container from outside its own loopback.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -11,9 +13,10 @@ runMain(async () => {
   printBanner('start');
   const token = process.env.FMNIST_LAB_TOKEN || randomBytes(24).toString('hex');
   const port = process.env.FMNIST_LAB_PORT || '8888';
+  const ip = process.env.FMNIST_LAB_IP || '127.0.0.1';
   const args = [
     '-m', 'jupyterlab',
-    '--ServerApp.ip=127.0.0.1',
+    `--ServerApp.ip=${ip}`,
     `--ServerApp.port=${port}`,
     `--ServerApp.root_dir=${path.join(ROOT, 'notebooks')}`,
     `--IdentityProvider.token=${token}`,
