@@ -135,7 +135,12 @@ provision_system() {
   in_root root 'bash /tmp/provision.sh system' >"$ROOT/tmp/system.log" 2>&1 ||
     { tail -n 20 "$ROOT/tmp/system.log" >&2; die "provision.sh system failed"; }
   tail -n 1 "$ROOT/tmp/system.log"
-  in_root root "useradd --create-home --shell /bin/bash $LEARNER"
+  # minbase has no useradd (package passwd); an ordinary user is two lines and a home folder.
+  echo "$LEARNER:x:1000:1000::/home/$LEARNER:/bin/bash" >>"$ROOT/etc/passwd"
+  echo "$LEARNER:x:1000:" >>"$ROOT/etc/group"
+  mkdir -p "$ROOT/home/$LEARNER"
+  chown 1000:1000 "$ROOT/home/$LEARNER"
+  chmod 700 "$ROOT/home/$LEARNER"
 }
 
 clone_project() {

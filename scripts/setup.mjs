@@ -115,7 +115,8 @@ function probeBinding() {
       return { ok: true, info: JSON.parse(lastLine(r.stdout)) };
     } catch { /* fall through to the failure report */ }
   }
-  return { ok: false, reason: explainLoadFailure(`${r.stderr ?? ''}\n${r.stdout ?? ''}`, r.status) };
+  const text = `${r.stderr ?? ''}\n${r.stdout ?? ''}`;
+  return { ok: false, reason: explainLoadFailure(text, r.status), patchMissing: /isNullOrUndefined/.test(text) };
 }
 
 /**
@@ -126,7 +127,7 @@ function probeBinding() {
 function explainLoadFailure(text, status) {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   const first = lines.find((l) => /^(\w*Error|Error)\b|^error:/i.test(l)) ?? lines[0] ?? `exit code ${status}`;
-  if (/isNullOrUndefined|util_1\.isArray/.test(text)) {
+  if (/isNullOrUndefined/.test(text)) {
     return `${first} — tfjs-node 4.22.0 calls util.isNullOrUndefined, which Node.js ${process.versions.node.split('.')[0]} ` +
       'no longer has; the patch in patches/ is not applied: run `npm run setup` (or use Node.js 22)';
   }
@@ -182,11 +183,23 @@ function localNodeDir() {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
+/** npm's own bin/npm-cli.js, found through the `npm` on PATH (for `node scripts/setup.mjs` run by hand). */
+function npmOnPath() {
+  const r = run('sh', ['-c', 'command -v npm'], { check: false, quiet: true });
+  if (r.status !== 0) return '';
+  try {
+    return fs.realpathSync(r.stdout.trim());
+  } catch {
+    return '';
+  }
+}
+
 function nodeGypScript() {
   const candidates = [
     process.env.npm_config_node_gyp,
     process.env.npm_execpath && path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
     path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    npmOnPath() && path.join(npmOnPath(), '..', '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
   ].filter(Boolean);
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found) throw new SetupError('node-gyp not found (it ships with npm); install npm or set npm_config_node_gyp');
@@ -284,6 +297,8 @@ function ensureNativeTensorFlow() {
       `${current ? ` (built against ${current})` : ' (tfjs-node\'s official download)'}`);
     return first.info;
   }
+  // A binding that fails for want of the patch would fail the same way after a rebuild.
+  if (!first.ok && first.patchMissing) throw new SetupError(`the tfjs-node binding does not load: ${first.reason}`);
   if (first.ok) log(`the binding loads libtensorflow ${first.info.tf}${current ? ` from ${current}` : ' (official download)'}; rebuilding against ${wanted}`);
   else if (fs.existsSync(path.join(tfjsNodeDir, 'lib'))) log(`the present binding does not load (${first.reason}); rebuilding`);
   if (wantWheel) {

@@ -7,6 +7,8 @@
 // and errors only. It must be set before the library is loaded.
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 
+import fs from 'node:fs';
+import util from 'node:util';
 import * as tf from '@tensorflow/tfjs-node';
 
 export { tf };
@@ -38,10 +40,27 @@ export function backendInfo(): BackendInfo {
 }
 
 /**
+ * Whether tfjs-node still calls util.isNullOrUndefined on a Node.js that no longer has it (23 and
+ * newer): `npm install` patches the call away (patches/), and without the patch the first tensor
+ * operation fails with a TypeError that names neither tfjs-node nor the cure.
+ */
+export function tfjsNodeNeedsPatch(
+  nodeUtil: object = util,
+  kernelSource: () => string = () => fs.readFileSync(require.resolve('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js'), 'utf8'),
+): boolean {
+  if (typeof (nodeUtil as { isNullOrUndefined?: unknown }).isNullOrUndefined === 'function') return false;
+  return kernelSource().includes('util_1.isNullOrUndefined');
+}
+
+/**
  * Throws unless tfjs runs on the native TensorFlow library: the pure-JS fallback would train
  * this model at about a second per image, which looks like a hang rather than an error.
  */
 export function requireNativeBackend(): BackendInfo {
+  if (tfjsNodeNeedsPatch()) {
+    throw new Error(`@tensorflow/tfjs-node is not patched for Node.js ${process.versions.node} (it calls util.isNullOrUndefined, ` +
+      'which Node.js 23 removed): run npm run setup');
+  }
   const info = backendInfo();
   if (info.backend !== 'tensorflow') {
     throw new Error(`tfjs backend is '${info.backend}', not the native 'tensorflow'; run npm install to build the binding`);
