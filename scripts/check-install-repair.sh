@@ -3,8 +3,9 @@
 #   1. `npm install` again on a working project: still working (the set-up is idempotent);
 #   2. `.venv` deleted, `npm install`: working again (the Python environment is rebuilt);
 #   3. tfjs-node's `deps/` (TensorFlow C library) and `lib/` (the compiled binding) deleted,
-#      `npm install`: the binding is rebuilt (from the official download, or from the cached
-#      tensorflow-cpu wheel where that is unreachable) and loads.
+#      `npm install`: the binding is rebuilt (from the cached tensorflow-cpu wheel, or tfjs-node's
+#      own download where the wheel build cannot run) and loads;
+#   4. the Node.js patch of tfjs-node (patches/) reversed, `npm install`: applied again.
 # "Working" means: dist/backend loads the native backend ('tensorflow'), the project's Python
 # imports jupyterlab and nbclient, and the kernel spec fmnist-ts exists.
 #
@@ -79,6 +80,15 @@ if backend_line >/dev/null; then fail "step 3: the binding still loads after del
 [[ -d $TFJS_NODE/lib && -d $TFJS_NODE/deps ]] || fail "step 3: npm install did not rebuild $TFJS_NODE/lib and deps"
 check_working "step 3"
 log "step 3 took $(elapsed "$t") s (binding source: $(cat "$TFJS_NODE/deps/SOURCE" 2>/dev/null || echo 'official download'))"
+
+log "step 4: reverse patches/ (tfjs-node's util.isNullOrUndefined), npm install"
+t=$(now)
+node node_modules/patch-package/index.js --reverse >/dev/null
+grep -q 'util_1.isNullOrUndefined' "$TFJS_NODE/dist/nodejs_kernel_backend.js" || fail "step 4: the patch was not reversed"
+"${NPM_INSTALL[@]}"
+if grep -q 'util_1.isNullOrUndefined' "$TFJS_NODE/dist/nodejs_kernel_backend.js"; then fail "step 4: npm install did not apply the patch"; fi
+check_working "step 4"
+log "step 4 took $(elapsed "$t") s"
 
 changed=$(comm -23 <(printf '%s\n' "$cache_before") <(cache_state) | sed '/^$/d')
 [[ -z $changed ]] || fail "files of the wheel cache .cache/tensorflow were removed or changed: $changed"

