@@ -167,7 +167,10 @@ npm_install() {
 
 npm_test() {
   local out=$ROOT/tmp/npm-test.log
-  in_root "$LEARNER" "cd $PROJECT_IN_ROOT && npm test" >"$out" 2>&1 || { tail -n 40 "$out" >&2; die "npm test failed"; }
+  # The whole output is kept beside the root, which is removed at the end.
+  local kept=$ROOT.npm-test.log
+  in_root "$LEARNER" "cd $PROJECT_IN_ROOT && npm test" >"$out" 2>&1 ||
+    { cp "$out" "$kept"; grep -E '^✖|^not ok' "$kept" >&2 || tail -n 40 "$kept" >&2; die "npm test failed (whole output: $kept)"; }
   local tests pass fail
   tests=$(grep -m1 -oE '^(ℹ|#) tests [0-9]+' "$out" | grep -oE '[0-9]+$' || true)
   pass=$(grep -m1 -oE '^(ℹ|#) pass [0-9]+' "$out" | grep -oE '[0-9]+$' || true)
