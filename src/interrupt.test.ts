@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { TAG_ENV, alive, freePort, listening, readProc, sleep, tagged, waitFor } from './test-support';
+import { TAG_ENV, alive, freePort, listening, processes, readProc, sleep, tagged, waitFor } from './test-support';
 
 const ROOT = path.resolve(__dirname, '..');
 const EXPORT = path.join(ROOT, 'dist', 'cli', 'export.js');
@@ -37,8 +37,7 @@ function cpuSeconds(pid: number): number {
 
 /** PIDs of the tslab kernels on this machine, whoever started them. */
 function kernelPids(): number[] {
-  const r = spawnSync('pgrep', ['-f', 'tslab/bin/tslab kernel'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
+  return processes().filter((p) => p.cmdline.includes('tslab/bin/tslab kernel')).map((p) => p.pid);
 }
 
 interface Started {

@@ -59,19 +59,25 @@ export interface Proc {
   cmdline: string;
 }
 
-/** The live processes whose environment holds TAG_ENV=tag. */
-export function tagged(tag: string): Proc[] {
-  const needle = `${TAG_ENV}=${tag}`;
+/**
+ * The live processes (other than this one) for which `keep` holds, read from /proc: a brand-new
+ * machine need not have procps' ps and pgrep.
+ */
+export function processes(keep: (pid: number) => boolean = () => true): Proc[] {
   const found: Proc[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid) continue;
-    const environ = readProc(pid, 'environ');
-    if (!environ || !environ.split('\0').includes(needle) || !alive(pid)) continue;
+    if (pid === process.pid || !keep(pid) || !alive(pid)) continue;
     found.push({ pid, cmdline: (readProc(pid, 'cmdline') ?? '').split('\0').join(' ').trim() });
   }
   return found;
+}
+
+/** The live processes whose environment holds TAG_ENV=tag. */
+export function tagged(tag: string): Proc[] {
+  const needle = `${TAG_ENV}=${tag}`;
+  return processes((pid) => (readProc(pid, 'environ') ?? '').split('\0').includes(needle));
 }
 
 export function freePort(): Promise<number> {
