@@ -32,15 +32,26 @@ function uidOf(name: string): number | undefined {
   return line === undefined ? undefined : Number(line.split(':')[2]);
 }
 
-/** PIDs of processes running as uid, from /proc. */
+/** PIDs of processes running as uid, from /proc; zombies (exited, not yet reaped) are not running. */
 function processesOf(uid: number): number[] {
   return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((pid) => {
     try {
-      return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1]) === uid;
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      return Number(status.match(/^Uid:\s+(\d+)/m)?.[1]) === uid && !/^State:\s+Z/m.test(status);
     } catch {
       return false;
     }
   }).map(Number);
+}
+
+/** "pid state command" of a process, for failure messages. */
+function describe(pid: number): string {
+  try {
+    const state = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^State:\s+(.*)$/m)?.[1];
+    return `${pid} ${state} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 200)}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
 }
 
 async function login(context: BrowserContext, base: string, name: string): Promise<Page> {
@@ -162,6 +173,10 @@ test('hub: two learners log in, run the first cells and see only their own', {
     const uid = uidOf(name) as number;
     const kernels = processesOf(uid).filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tslab'));
     assert.equal(kernels.length, 1, `${name} runs one kernel as uid ${uid}`);
+    // Its connection file (with the HMAC key) is in their own home, and TensorFlow's pools are sized.
+    assert.ok(fs.readFileSync(`/proc/${kernels[0]}/cmdline`, 'utf8').includes(`${home}/.local/share/jupyter/runtime/`), `${name}'s kernel connection file is outside their home`);
+    const environ = fs.readFileSync(`/proc/${kernels[0]}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes('TF_NUM_INTRAOP_THREADS=1') && environ.includes('TF_NUM_INTEROP_THREADS=1'), `${name}'s kernel has no TensorFlow thread settings`);
   }
 
   await browser.close();
@@ -170,7 +185,8 @@ test('hub: two learners log in, run the first cells and see only their own', {
   hub.child.kill('SIGTERM');
   assert.ok(await hub.waitExit(60_000), `the hub did not stop within 60 s of SIGTERM:\n${hub.tail()}`);
   for (const name of Object.keys(LEARNERS)) {
-    assert.deepEqual(processesOf(uidOf(name) as number), [], `processes left running as ${name}`);
+    const left = processesOf(uidOf(name) as number).map((pid) => describe(pid));
+    assert.deepEqual(left, [], `processes left running as ${name}; hub output:\n${hub.tail()}`);
   }
   assert.deepEqual(psList().filter((p) => p.args.includes(`--port ${port}`)).map((p) => p.args), [], 'processes left from the hub');
 });

@@ -60,6 +60,9 @@ c.Spawner.disable_user_config = True
 # A loaded machine (a class starting together) takes longer than the 60 s default to answer.
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
+# A server stopping shuts its kernels down first (ClassroomSpawner.stop); on a busy machine that
+# takes longer than the 5 s default before SIGKILL.
+c.LocalProcessSpawner.term_timeout = 20
 # Shown in JupyterHub's admin page and used by kubespawner-style tools; enforced by the cgroup.
 c.Spawner.mem_limit = int(env["FMNIST_HUB_MEMORY_BYTES"]) or None
 

@@ -23,6 +23,7 @@ import os
 import pwd
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,7 +159,8 @@ def processes_of(uid):
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if int(fields.get("Uid", "-1 0").split()[0]) != uid:
+        # A zombie has exited and only waits to be reaped: not running.
+        if int(fields.get("Uid", "-1 0").split()[0]) != uid or fields.get("State", "").strip().startswith("Z"):
             continue
         hwm = int(fields.get("VmHWM", "0 kB").split()[0]) * 1024
         found.append((int(entry), hwm, "tslab kernel" in cmdline))
@@ -198,7 +200,8 @@ async def run_class(n, args, cells):
     hub = subprocess.Popen([VENV_PYTHON, os.path.join(HERE, "start.py"), "--state", state, "--port", str(port),
                             "--memory", args.memory, "--threads", str(args.threads)],
                            stdout=hub_log, stderr=subprocess.STDOUT, start_new_session=True)
-    result = {"learners": n, "memory_limit": args.memory, "threads": args.threads, "epochs": args.epochs,
+    # The machine may be shared: the load before the class starts says how much of it was ours.
+    result = {"load_average_before": round(os.getloadavg()[0], 1), "learners": n, "memory_limit": args.memory, "threads": args.threads, "epochs": args.epochs,
               "train_samples": args.train_samples, "per_learner": [], "failures": [], "left_running": []}
     peaks = {name: {"kernel": 0, "cgroup": 0} for name in names}
     uids = {}
@@ -311,16 +314,16 @@ def code_cells():
 def table(results):
     alone = next((r for r in results if r["learners"] == 1 and not r["failures"]), None)
     base = alone["per_learner"][0]["seconds"] if alone else None
-    lines = ["| learners | wall time per learner, s (median · max) | × alone (max) | kernel peak RSS, MB (max) | learner cgroup peak, MB (max) | failures | left running |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| learners | wall time per learner, s (median · max) | × alone (max) | kernel peak RSS, MB (max) | learner cgroup peak, MB (max) | failures | left running | load before |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
         times = sorted(p["seconds"] for p in r["per_learner"] if p["seconds"] is not None)
-        median = times[len(times) // 2] if times else None
+        median = round(statistics.median(times), 1) if times else None
         worst = times[-1] if times else None
         ratio = f"{worst / base:.2f}" if base and worst else "—"
         rss = max((p["kernel_peak_rss_mb"] for p in r["per_learner"]), default=0)
         cg = max((p["cgroup_peak_mb"] for p in r["per_learner"]), default=0)
-        lines.append(f"| {r['learners']} | {median} · {worst} | {ratio} | {rss} | {cg} | {len(r['failures'])} | {len(r['left_running'])} |")
+        lines.append(f"| {r['learners']} | {median} · {worst} | {ratio} | {rss} | {cg} | {len(r['failures'])} | {len(r['left_running'])} | {r['load_average_before']} |")
     return "\n".join(lines)
 
 

@@ -92,8 +92,11 @@ class ClassroomSpawner(LocalProcessSpawner):
         return await super().start()
 
     async def stop(self, now=False):
+        # LocalProcessSpawner interrupts first (SIGINT); jupyter-server, with no terminal to confirm
+        # on, then exits without shutting its kernels down. SIGTERM makes it shut them down first
+        # (seen here: the kernel is gone within a second), so the SIGINT step is skipped.
         try:
-            await super().stop(now=now)
+            await super().stop(now=True)
         finally:
             if self.cgroup:
                 left = kill_cgroup(self.cgroup)
