@@ -9,6 +9,7 @@ A learner who never logged in is listed as such; an unreadable notebook is named
 makes the exit code 1, while the others are still collected.
 """
 import argparse
+import errno
 import html
 import os
 import pwd
@@ -42,7 +43,7 @@ def read_learner_notebook(name, notebook):
     except FileNotFoundError:
         return None, path
     except OSError as exc:
-        raise ValueError(f"{path}: {exc.strerror}")
+        raise ValueError(f"{path}: {'a link, not the learner’s own file' if exc.errno == errno.ELOOP else exc.strerror}")
     with os.fdopen(fd, encoding="utf-8") as f:
         if os.fstat(f.fileno()).st_uid != account.pw_uid:
             raise ValueError(f"{path}: not owned by {name}")
