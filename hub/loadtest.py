@@ -127,13 +127,15 @@ async def run_notebook(base, name, token, cells, overrides):
                 if raw is None:
                     raise RuntimeError(f"cell {index + 1}: the kernel's websocket closed (kernel died? memory limit?)")
                 reply = json.loads(raw)
+                # A kernel killed by the memory limit is restarted by the server, which says so in a
+                # status message of its own (no parent): the cell's reply will never come.
+                if reply["header"]["msg_type"] == "status" and reply["content"].get("execution_state") in ("restarting", "autorestarting", "dead"):
+                    raise RuntimeError(f"cell {index + 1}: the kernel died and was {reply['content']['execution_state']} (over the memory limit?)")
                 if reply.get("parent_header", {}).get("msg_id") != message["header"]["msg_id"]:
                     continue
                 kind = reply["header"]["msg_type"]
                 if kind == "stream" and reply["content"].get("name") == "stderr":
                     stderr.append(reply["content"].get("text", ""))
-                elif kind == "status" and reply["content"].get("execution_state") == "dead":
-                    raise RuntimeError(f"cell {index + 1}: the kernel died")
                 elif kind == "execute_reply":
                     if reply["content"].get("status") != "ok":
                         raise RuntimeError(f"cell {index + 1} failed: {''.join(stderr).strip()[:300]}")
