@@ -148,7 +148,7 @@ async def run_notebook(base, name, token, cells, overrides):
 # Measuring -------------------------------------------------------------------------------------
 
 def processes_of(uid):
-    """(pid, VmHWM bytes, is the tslab kernel) of every process running as uid."""
+    """(pid, VmHWM bytes, is the tslab kernel, CPU seconds) of every process running as uid."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -158,6 +158,9 @@ def processes_of(uid):
                 status = f.read()
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                # utime and stime, the 14th and 15th fields, counted after the command's parenthesis.
+                ticks = f.read().rsplit(")", 1)[1].split()[11:13]
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
@@ -165,7 +168,8 @@ def processes_of(uid):
         if int(fields.get("Uid", "-1 0").split()[0]) != uid or fields.get("State", "").strip().startswith("Z"):
             continue
         hwm = int(fields.get("VmHWM", "0 kB").split()[0]) * 1024
-        found.append((int(entry), hwm, "tslab kernel" in cmdline))
+        cpu = sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
+        found.append((int(entry), hwm, "tslab kernel" in cmdline, cpu))
     return found
 
 
@@ -205,7 +209,7 @@ async def run_class(n, args, cells):
     # The machine may be shared: the load before the class starts says how much of it was ours.
     result = {"load_average_before": round(os.getloadavg()[0], 1), "learners": n, "memory_limit": args.memory, "threads": args.threads, "epochs": args.epochs,
               "train_samples": args.train_samples, "per_learner": [], "failures": [], "left_running": []}
-    peaks = {name: {"kernel": 0, "cgroup": 0} for name in names}
+    peaks = {name: {"kernel": 0, "cgroup": 0, "cpu": 0.0} for name in names}
     uids = {}
     sampling = True
 
@@ -213,9 +217,11 @@ async def run_class(n, args, cells):
         # Once a second; VmHWM is a high-water mark, so sampling only misses a kernel that ends between samples.
         while sampling:
             for name, uid in list(uids.items()):
-                for _pid, hwm, is_kernel in processes_of(uid):
+                for _pid, hwm, is_kernel, cpu in processes_of(uid):
                     if is_kernel:
                         peaks[name]["kernel"] = max(peaks[name]["kernel"], hwm)
+                        # CPU time does not depend on how busy the machine is, unlike wall time.
+                        peaks[name]["cpu"] = max(peaks[name]["cpu"], cpu)
                 peaks[name]["cgroup"] = max(peaks[name]["cgroup"], cgroup_peak(hub.pid, name) or 0)
             await asyncio.sleep(1)
 
@@ -259,6 +265,7 @@ async def run_class(n, args, cells):
         for name, seconds, error in await asyncio.gather(*[one(name) for name in names]):
             result["per_learner"].append({"name": name, "seconds": None if seconds is None else round(seconds, 1),
                                           "kernel_peak_rss_mb": round(peaks[name]["kernel"] / 2**20),
+                                          "kernel_cpu_s": round(peaks[name]["cpu"], 1),
                                           "cgroup_peak_mb": round(peaks[name]["cgroup"] / 2**20)})
             if error:
                 result["failures"].append(f"{name}: {error}")
@@ -285,7 +292,7 @@ async def run_class(n, args, cells):
                 uid = uids.get(name, pwd.getpwnam(name).pw_uid)
             except KeyError:
                 continue
-            for pid, _hwm, _k in processes_of(uid):
+            for pid, *_ in processes_of(uid):
                 result["left_running"].append(f"{name}: pid {pid}")
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -352,7 +359,7 @@ def main(argv):
             break
         results.append(result)
         for p in result["per_learner"]:
-            print(f"  {p['name']}: {p['seconds']} s, kernel peak RSS {p['kernel_peak_rss_mb']} MB, cgroup peak {p['cgroup_peak_mb']} MB", flush=True)
+            print(f"  {p['name']}: {p['seconds']} s, kernel CPU {p['kernel_cpu_s']} s, kernel peak RSS {p['kernel_peak_rss_mb']} MB, cgroup peak {p['cgroup_peak_mb']} MB", flush=True)
         for f in result["failures"] + result["left_running"]:
             print(f"  ! {f}", flush=True)
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
