@@ -3,6 +3,7 @@
  * page (two browser contexts, two sets of cookies), land in their own copy of notebook 01, type
  * different epochs into the hyperparameter cell, run the first cells, and each sees only their
  * own values; neither can open the other's server, and each kernel runs as its learner's Unix user.
+ * A wrong password and a name outside the class list are refused.
  *
  * Everything is temporary and removed afterwards, also on failure: the hub (its state folder, its
  * port), its learners' servers and kernels (checked by Unix uid), and the two Unix users with their
@@ -146,6 +147,17 @@ test('hub: two learners log in, run the first cells and see only their own', {
     await browser?.close();
   });
   browser = await launchBrowser();
+  // A wrong password, and a name not in the class list, are refused on the login page.
+  const stranger = await (await browser.newContext()).newPage();
+  for (const [name, password] of [[Object.keys(LEARNERS)[0], 'wrong password!'], ['fme2ez', PASSWORD]]) {
+    await stranger.goto(`${base}/hub/login`, { timeout: 60_000 });
+    await stranger.fill('#username_input', name);
+    await stranger.fill('#password_input', password);
+    await stranger.click('#login_submit');
+    await stranger.locator('.login_error').waitFor({ timeout: 30_000 });
+    assert.match(stranger.url(), /\/hub\/login/, `${name} with a bad password got past the login page`);
+  }
+  await stranger.context().close();
   const pages: Record<string, Page> = {};
   const outputs: Record<string, string> = {};
   // Both learners log in and run at the same time, as a class does.
