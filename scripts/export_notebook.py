@@ -94,6 +94,23 @@ class ExportClient(NotebookClient):
         return await super().async_execute_cell(*args, **kwargs)
 
 
+def write_html(nb, name, output):
+    """The notebook as self-contained offline HTML (the project's template), written to a temporary
+    file and renamed. Also used by the hub's teacher collection (hub/collect.py)."""
+    exporter = HTMLExporter(template_name="lab", extra_template_paths=[os.path.join(HERE, "nbconvert")])
+    exporter.template_file = "offline.html.j2"
+    tmp = f"{output}.{os.getpid()}.tmp"
+    try:
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(body)
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("notebook")
@@ -114,7 +131,6 @@ def main():
         record_timing=True,
         on_cell_error=lambda cell, cell_index, execute_reply: failed.append(cell_index),
     )
-    tmp = f"{args.output}.{os.getpid()}.tmp"
 
     # A SIGTERM from the parent is handled like Ctrl-C, so the kernel is shut down either way.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -154,20 +170,11 @@ def main():
         print("export: interrupted; kernel stopped, nothing written", file=sys.stderr)
         return 130
 
-    exporter = HTMLExporter(template_name="lab", extra_template_paths=[os.path.join(HERE, "nbconvert")])
-    exporter.template_file = "offline.html.j2"
     try:
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": os.path.splitext(os.path.basename(args.notebook))[0]}})
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(body)
-        os.replace(tmp, args.output)
+        write_html(nb, os.path.splitext(os.path.basename(args.notebook))[0], args.output)
     except KeyboardInterrupt:
         print("export: interrupted; nothing written", file=sys.stderr)
         return 130
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     print(f"export: wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB) in {time.time() - started:.0f} s")
     return 0
 
