@@ -23,10 +23,11 @@ RUN usermod --login "$NB_USER" --home "/home/$NB_USER" --move-home node && group
 WORKDIR /opt/fmnist
 COPY --chown=${NB_UID}:${NB_UID} . /opt/fmnist
 USER ${NB_UID}
-# npm install (the README's first command), then jupyterhub-singleuser for JupyterHub and Binder,
-# which start the server themselves. The 270 MB wheel cache is only needed to rebuild the binding.
+# npm install (the README's first command), then JupyterHub (hub/requirements-hub.txt) for
+# jupyterhub-singleuser, with which Zero to JupyterHub and Binder start a learner's server. The
+# 270 MB wheel cache is only needed to rebuild the binding.
 RUN bash scripts/provision.sh project /opt/fmnist \
- && .venv/bin/python -m pip install --disable-pip-version-check --no-cache-dir -q -r requirements-singleuser.txt \
+ && .venv/bin/python -m pip install --disable-pip-version-check --no-cache-dir -q -r hub/requirements-hub.txt \
  && rm -rf .cache/tensorflow "$HOME/.npm" "$HOME/.cache/pip"
 
 # The project's Jupyter and kernel first on PATH, so a `jupyter …` started by a hub or Binder finds
