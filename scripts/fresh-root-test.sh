@@ -195,8 +195,8 @@ log "Node.js $NODE_VERSION on a fresh Debian $SUITE root in $ROOT (project: $REP
 started=$(now)
 TEST_COUNT='not run'
 timed debootstrap make_root
-timed node install_node
 timed system-packages provision_system
+timed node install_node
 timed clone clone_project
 timed 'npm install' npm_install
 [[ $SKIP_TEST == 1 ]] || timed 'npm test' npm_test

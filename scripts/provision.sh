@@ -13,8 +13,10 @@
 #                                         #   npm install, then a check that the backend loads
 set -euo pipefail
 
-# The README's "Requirements" line, word for word: keep the two in step.
-SYSTEM_PACKAGES=(ca-certificates git python3-venv g++ make dataset-fashion-mnist)
+# The README's apt-get line, word for word: keep the two in step. libatomic1: the official
+# Node.js 26 build links it, and a minimal Debian lacks it (g++ brings it too, but Node.js may be
+# installed first).
+SYSTEM_PACKAGES=(ca-certificates git python3-venv g++ make libatomic1 dataset-fashion-mnist)
 
 log() { printf '[provision] %s\n' "$*"; }
 die() { printf '[provision] error: %s\n' "$*" >&2; exit 1; }
