@@ -13,7 +13,7 @@ interface Message {
 }
 interface Proto {
   AttrValue: new () => Message & {
-    setType(t: number): void; setShape(s: unknown): void; setI(i: number): void; setList(l: unknown): void; setS(s: Uint8Array): void;
+    setType(t: number): void; setShape(s: unknown): void; setI(i: number): void; setF(x: number): void; setList(l: unknown): void; setS(s: Uint8Array): void;
     setB(b: boolean): void; setTensor(t: unknown): void;
   };
   TensorShape: (new () => Message & { addDim(d: unknown): void }) & { Dim: new () => { setSize(n: number): void } };
@@ -61,6 +61,12 @@ export class GraphBuilder {
     const list = new pb.AttrValue.ListValue();
     for (const v of values) list.addI(v);
     a.setList(list);
+    return a;
+  }
+
+  attrFloat(x: number) {
+    const a = new pb.AttrValue();
+    a.setF(x);
     return a;
   }
 

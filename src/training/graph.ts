@@ -74,7 +74,7 @@ function sumAll(g: GraphBuilder, t: string): string {
 }
 
 /** Writes the `train` and `evaluate` signatures for `plan`, training `state.variables` with its optimizer rule. */
-function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weights: tf.Variable[]; masks: Mask[] } {
+function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weights: tf.Variable[]; masks: Mask[]; updated: tf.Variable[] } {
   const g = new GraphBuilder();
   const weights = [...new Set(plan.layers.flatMap((p) => p.weights))];
   const W = new Map(weights.map((v, i) => [v, g.placeholder(`w${i}`, DT_FLOAT, v.shape)] as const));
@@ -83,11 +83,15 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weig
   const y = plan.loss.labels === 'sparse' ? g.placeholder('y', DT_INT32, [-1]) : g.placeholder('y', DT_FLOAT, [-1, plan.classes]);
   const masks: Mask[] = [];
   const grads = new Map<tf.Variable, string[]>();
+  const updates = new Map<tf.Variable, string>();
   const ctx: GraphContext = {
     g,
     weight: (v) => W.get(v)!,
     gradient(v, grad) {
       if (trained.has(v)) grads.set(v, [...(grads.get(v) ?? []), grad]);
+    },
+    update(v, value) {
+      updates.set(v, value);
     },
     mask(rate, shape, nextSeed) {
       masks.push({ rate, shape, nextSeed });
@@ -155,6 +159,8 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weig
     g.op('Reshape', [`${split}:${i}`, g.constant(DT_INT32, v.shape, [v.shape.length])], { ...g.T, Tshape: I }, `w${weights.indexOf(v)}_out`);
   });
   out.slots.forEach((s, j) => g.op('Identity', [s], g.T, `s${j}_out`));
+  const updated = [...updates.keys()];
+  updated.forEach((v) => g.op('Identity', [updates.get(v)!], g.T, `u${weights.indexOf(v)}_out`));
 
   const weightsIn = weights.map((_, i): [string, number] => [`w${i}`, DT_FLOAT]);
   const yType = plan.loss.labels === 'sparse' ? DT_INT32 : DT_FLOAT;
@@ -174,15 +180,16 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weig
         ['loss', 'loss', DT_FLOAT], ['correct', 'correct', DT_INT32],
         ...state.variables.map((v): [string, string, number] => [`w${weights.indexOf(v)}`, `w${weights.indexOf(v)}_out`, DT_FLOAT]),
         ...out.slots.map((_, j): [string, string, number] => [`s${j}`, `s${j}_out`, DT_FLOAT]),
+        ...updated.map((v): [string, string, number] => [`u${weights.indexOf(v)}`, `u${weights.indexOf(v)}_out`, DT_FLOAT]),
       ],
     },
   });
-  return { dir, weights, masks };
+  return { dir, weights, masks, updated };
 }
 
 /** Builds and loads the graphs for `plan`; the step trains `state.variables` with `state`'s rule and slots. */
 export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState): Promise<GraphTrainer> {
-  const { dir, weights, masks } = writeGraph(plan, state);
+  const { dir, weights, masks, updated } = writeGraph(plan, state);
   let train: Awaited<ReturnType<typeof tf.node.loadSavedModel>> | undefined;
   let evaluate: typeof train;
   try {
@@ -219,6 +226,11 @@ export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState
         out[`w${w}`].dispose();
       });
       state.replaceSlots(state.slots.map((_, j) => out[`s${j}`]));
+      for (const v of updated) {
+        const key = `u${weights.indexOf(v)}`;
+        v.assign(out[key]);
+        out[key].dispose();
+      }
       return { loss, correct };
     },
     evaluate(x, y) {

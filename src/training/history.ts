@@ -9,7 +9,7 @@ export interface History {
   val_acc: number[];
   /** Wall-clock seconds of each epoch, validation included. */
   seconds: number[];
-  /** Which engine trained, and when eager why: 'graph', or 'eager — BatchNormalization has no graph rule yet'. */
+  /** Which engine trained, and when eager why: 'graph', or 'eager — LeakyReLU has no graph rule yet'. */
   engine?: string;
 }
 

@@ -3,14 +3,14 @@
  * that says how to read it from the model, its output shape, its forward ops and its gradient ops,
  * side by side. The optimizers' rules are in optimizers.ts. What has no entry here trains on the
  * eager engine, and the entry's absence is the reason fit reports ("engine: eager —
- * BatchNormalization has no graph rule yet").
+ * LeakyReLU has no graph rule yet").
  *
  * Gradients use TensorFlow's own gradient kernels (ReluGrad, Conv2DBackpropInput, MaxPoolGrad, …),
  * the ones Keras' compiled train step runs, so the graph computes what tfjs' eager autodiff does.
  */
 import { tf } from '../core/backend';
 import { sparseSoftmaxCrossEntropyWithLogits as sparseSoftmaxCrossEntropy } from '../core/native';
-import { DT_BOOL, DT_INT32, GraphBuilder } from './graph-builder';
+import { DT_BOOL, DT_FLOAT, DT_INT32, GraphBuilder } from './graph-builder';
 
 /** What a rule needs from the graph being written. */
 export interface GraphContext {
@@ -21,6 +21,8 @@ export interface GraphContext {
   gradient(v: tf.Variable, grad: string): void;
   /** The dropout mask input for the current layer (the training pass only). */
   mask(rate: number, shape: number[], nextSeed: () => number | undefined): string;
+  /** A new value for a weight that is not trained but updated by the step (BatchNormalization's moving statistics). */
+  update(v: tf.Variable, value: string): void;
 }
 
 /** A layer's forward pass as written: its input, output and what its gradient reuses. */
@@ -234,6 +236,66 @@ function dropout(layer: tf.layers.Layer, input: number[]): LayerPlan | string {
   };
 }
 
+/**
+ * BatchNormalization over the last axis, as tfjs-layers computes it: in training, the batch's
+ * mean and (biased) variance normalise, and the moving statistics move towards them by
+ * (1 − momentum); in evaluation the moving statistics normalise. TensorFlow's fused kernels do
+ * both passes; a rank-2 input goes through them as (N, 1, 1, C).
+ */
+function batchNormalization(layer: tf.layers.Layer, input: number[]): LayerPlan | string {
+  const c = layer.getConfig();
+  const axis = Number(c.axis ?? -1);
+  if (axis !== -1 && axis !== input.length) return 'BatchNormalization over an axis other than the last has no graph rule yet';
+  if (c.center === false || c.scale === false) return 'BatchNormalization without center or scale has no graph rule yet';
+  if (c.betaRegularizer != null || c.gammaRegularizer != null) return 'BatchNormalization with regularisers has no graph rule yet';
+  const [gamma, beta, movingMean, movingVariance] = layer.weights.map((w) => w.read() as tf.Variable);
+  const epsilon = Number(c.epsilon);
+  const momentum = Number(c.momentum);
+  const channels = input[input.length - 1];
+  const I = (g: GraphBuilder) => g.attrType(DT_INT32);
+  const attrs = (g: GraphBuilder, training: boolean) => ({
+    ...g.T, U: g.attrType(DT_FLOAT), epsilon: g.attrFloat(epsilon), data_format: g.attrString('NHWC'), is_training: g.attrBool(training),
+  });
+  const to4d = (g: GraphBuilder, t: string) =>
+    input.length === 3 ? t : g.op('Reshape', [t, g.constant(DT_INT32, [-1, 1, 1, channels], [4])], { ...g.T, Tshape: I(g) });
+  const back = (g: GraphBuilder, t: string, like: string) =>
+    input.length === 3 ? t : g.op('Reshape', [t, g.shapeOf(like)], { ...g.T, Tshape: I(g) });
+  if (input.length !== 3 && input.length !== 1) return 'BatchNormalization of this rank has no graph rule yet';
+  let fused = '';
+  return {
+    output: input,
+    weights: [gamma, beta, movingMean, movingVariance],
+    l2: [],
+    forward(ctx, x, training) {
+      const { g } = ctx;
+      const x4 = to4d(g, x);
+      if (!training) {
+        const y = g.op('FusedBatchNormV3', [x4, ctx.weight(gamma), ctx.weight(beta), ctx.weight(movingMean), ctx.weight(movingVariance)], {
+          ...attrs(g, false), exponential_avg_factor: g.attrFloat(1),
+        });
+        return { x, y: back(g, `${y}:0`, x) };
+      }
+      const empty = g.constant(DT_FLOAT, [], [0]);
+      fused = g.op('FusedBatchNormV3', [x4, ctx.weight(gamma), ctx.weight(beta), empty, empty], { ...attrs(g, true), exponential_avg_factor: g.attrFloat(1) });
+      // The kernel's batch variance is Bessel-corrected; tfjs moves its statistics towards the biased one.
+      const count = g.f('RealDiv', [g.op('Cast', [g.op('Size', [x4], { ...g.T, out_type: I(g) })], { SrcT: I(g), DstT: g.attrType(DT_FLOAT) }), g.scalar(channels)]);
+      const biased = g.f('Mul', [`${fused}:2`, g.f('RealDiv', [g.f('Sub', [count, g.scalar(1)]), count])]);
+      const towards = (v: tf.Variable, value: string) =>
+        ctx.update(v, g.f('Sub', [ctx.weight(v), g.f('Mul', [g.f('Sub', [ctx.weight(v), value]), g.scalar(1 - momentum)])]));
+      towards(movingMean, `${fused}:1`);
+      towards(movingVariance, biased);
+      return { x, y: back(g, `${fused}:0`, x) };
+    },
+    backward(ctx, dy, f) {
+      const { g } = ctx;
+      const grad = g.op('FusedBatchNormGradV3', [to4d(g, dy), to4d(g, f.x), ctx.weight(gamma), `${fused}:3`, `${fused}:4`, `${fused}:5`], attrs(g, true));
+      ctx.gradient(gamma, `${grad}:1`);
+      ctx.gradient(beta, `${grad}:2`);
+      return back(g, `${grad}:0`, f.x);
+    },
+  };
+}
+
 /** The rules by tfjs class name; a class missing here trains on the eager engine. */
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
   Conv2D: conv2d,
@@ -244,6 +306,7 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule>> = {
   Flatten: flatten,
   Dropout: dropout,
   SeededDropout: dropout,
+  BatchNormalization: batchNormalization,
 };
 
 /** A loss as both engines compute it: from the logits of a final Dense + softmax. */
