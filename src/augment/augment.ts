@@ -28,7 +28,7 @@
  */
 
 import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
-import type { Hyperparameters } from '../core/config';
+import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../core/config';
 import { createRng, type Rng } from '../core/random';
 
 export type FillMode = 'nearest' | 'constant' | 'reflect' | 'wrap';
@@ -408,9 +408,6 @@ function warp(
   }
 }
 
-/** Default seed when none is given, the project's own (config.ts' DEFAULT_HYPERPARAMETERS.seed). */
-const DEFAULT_SEED = 42;
-
 /**
  * The counterpart of `ImageDataGenerator(...).flow(x, shuffle=False)`: one generator holds one
  * seeded random stream, so successive calls keep drawing new transforms and the same seed gives
@@ -425,7 +422,7 @@ export class ImageDataGenerator {
     const { seed, ...rest } = options;
     this.options = Object.freeze({ ...rest });
     this.resolved = resolveOptions(rest);
-    this.rng = createRng(seed ?? DEFAULT_SEED);
+    this.rng = createRng(seed ?? DEFAULT_HYPERPARAMETERS.seed);
   }
 
   /** Draws the next transform from this generator's stream. */

@@ -113,8 +113,8 @@ export interface DataFileInfo {
 export interface FashionMnist {
   train: FashionMnistSplit;
   test: FashionMnistSplit;
-  rows: 28;
-  cols: 28;
+  rows: typeof IMAGE_ROWS;
+  cols: typeof IMAGE_COLS;
   /** The folder the files were read from (for a download: the cache). */
   dir: string;
   /** How that folder was chosen: `options.dir`, FASHION_MNIST_DIR, the cache, the system copy, or a fresh download. */

@@ -15,6 +15,7 @@
  * step ⑥.
  */
 import { tf } from '../core/backend';
+import { DEFAULT_HYPERPARAMETERS } from '../core/config';
 import { SeededDropout } from './dropout';
 
 type Conv2DArgs = Parameters<typeof tf.layers.conv2d>[0];
@@ -28,7 +29,7 @@ type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>
 export type KernelInitializerName = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunUniform' | 'lecunNormal';
 
 export interface KerasLayerOptions {
-  /** Base seed of the weights (seed + i) and of the dropout masks (seed + 10 + i). Default 42. */
+  /** Base seed of the weights (seed + i) and of the dropout masks (seed + 10 + i). Default: DEFAULT_HYPERPARAMETERS.seed. */
   seed?: number;
   /** Conv2D and Dense kernels. Keras' default: 'glorotUniform'. */
   kernelInitializer?: KernelInitializerName;
@@ -66,7 +67,7 @@ const INITIALIZERS: Record<KernelInitializerName, (args: { seed: number }) => Re
  * the seeds and the names count up across its calls.
  */
 export function kerasLayers(options: KerasLayerOptions = {}): KerasLayers {
-  const seed = options.seed ?? 42;
+  const seed = options.seed ?? DEFAULT_HYPERPARAMETERS.seed;
   const kernel = INITIALIZERS[options.kernelInitializer ?? 'glorotUniform'];
   if (!kernel) throw new Error(`kerasLayers: kernelInitializer must be one of ${Object.keys(INITIALIZERS).join(', ')}, got ${options.kernelInitializer}`);
   const bias = options.biasInitializer === 'ones' ? tf.initializers.ones : tf.initializers.zeros;
