@@ -7,13 +7,13 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
-// Shared with the unit tests; compiled by npm install / npm run build (requireBuild checks).
-import { freePort, sleep } from '../dist/test-support';
+// Shared with the other tests: test/support.ts is compiled along with this folder (e2e/tsconfig.json).
+import { projectRoot } from '../src/core/paths';
+import { freePort, sleep } from '../test/support';
 
 export { freePort, sleep };
 
-/** The project root: dist-e2e/*.js → one level up. */
-export const ROOT = path.resolve(__dirname, '..');
+export const ROOT = projectRoot();
 export const SCREENSHOTS = path.join(ROOT, 'screenshots');
 export const CHROMIUM = process.env.FMNIST_CHROMIUM || '/usr/bin/chromium';
 

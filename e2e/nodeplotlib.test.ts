@@ -93,7 +93,7 @@ test('tutorial with FMNIST_PLOTS=nodeplotlib: the page draws every figure, closi
     await page.screenshot({ path: screenshotPath('nodeplotlib-first.png') });
 
     // The figures that follow arrive over nodeplotlib's socket while the script runs on.
-    await waitFor('the tutorial to reach its last step', () => tutorial.text().includes('⑪ augmentation'), 240_000, 500).catch(failWithOutput);
+    await waitFor('the tutorial to reach its last step', () => tutorial.text().includes('⑪ 이미지 보강 / Image augmentation'), 240_000, 500).catch(failWithOutput);
     // nodeplotlib 1.1.2 shows a figure again each time a later one arrives (its plot buffer is
     // never emptied, and each update re-adds the whole buffer), so plots are told apart by what
     // they show: their text and trace count.

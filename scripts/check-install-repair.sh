@@ -6,7 +6,7 @@
 #      `npm install`: the binding is rebuilt (from the cached tensorflow-cpu wheel, or tfjs-node's
 #      own download where the wheel build cannot run) and loads;
 #   4. the Node.js patch of tfjs-node (patches/) reversed, `npm install`: applied again.
-# "Working" means: dist/backend loads the native backend ('tensorflow'), the project's Python
+# "Working" means: dist/core loads the native backend ('tensorflow'), the project's Python
 # imports jupyterlab and nbclient, and the kernel spec fmnist-ts exists.
 #
 # It changes the project it runs in (step 2 removes .venv, step 3 the native binding), so run it
@@ -31,12 +31,12 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # The native backend through the project's own entry point; prints e.g. "backend tensorflow 2.21.0".
 backend_line() {
-  node -e "const i = require('./dist/backend').requireNativeBackend(); console.log('backend ' + i.backend + ' ' + i.libtensorflow)" 2>/dev/null
+  node -e "const i = require('./dist/core').requireNativeBackend(); console.log('backend ' + i.backend + ' ' + i.libtensorflow)" 2>/dev/null
 }
 
 check_working() {
   local what=$1 line
-  line=$(backend_line) || fail "$what: dist/backend does not load the native backend"
+  line=$(backend_line) || fail "$what: dist/core does not load the native backend"
   [[ $line == "backend tensorflow "* ]] || fail "$what: expected 'backend tensorflow', got '$line'"
   .venv/bin/python -c 'import jupyterlab, nbclient' || fail "$what: .venv/bin/python cannot import jupyterlab, nbclient"
   [[ -f $KERNEL_SPEC ]] || fail "$what: the kernel spec $KERNEL_SPEC is missing"

@@ -38,7 +38,7 @@ project() {
   cd "$dir"
   log "node $(node --version), npm $(npm --version), in $dir"
   npm install
-  node -e "const fm = require('fmnist'); console.log('[provision] ' + fm.describeBackend(fm.requireNativeBackend()))"
+  node -e "const core = require('./dist/core'); console.log('[provision] ' + core.describeBackend(core.requireNativeBackend()))"
 }
 
 case ${1:-} in

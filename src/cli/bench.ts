@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FitOptions } from '../train';
+import type { FitOptions } from '../training/fit';
 import { ROOT, VENV_PYTHON, printBanner, runMain } from './common';
 
 interface RunResult {
@@ -76,8 +76,8 @@ async function tfjsWorker(model: string, batches: number, engine: Partial<FitOpt
   const { tf } = fm;
   const data = await fm.loadFashionMnist({ quiet: true });
   const all = fm.toTensors(data);
-  const x = fm.reshape(fm.normalize(all.trainX), [-1, 28, 28, 1]);
-  const testX = fm.reshape(fm.normalize(all.testX), [-1, 28, 28, 1]);
+  const x = fm.reshape(fm.normalize(all.trainX), [-1, ...fm.INPUT_SHAPE]);
+  const testX = fm.reshape(fm.normalize(all.testX), [-1, ...fm.INPUT_SHAPE]);
   const build = model === 'vgg7' ? fm.buildVgg7Model : fm.buildSeedModel;
   const net = build({ seed: 42 });
   net.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
@@ -138,7 +138,7 @@ async function tfjsWorker(model: string, batches: number, engine: Partial<FitOpt
 
 /** Float32 matmul throughput of this machine through TensorFlow's own kernels (GFLOP/s). */
 async function matmulPeak(): Promise<number> {
-  const { tf } = await import('../backend');
+  const { tf } = await import('../core/backend');
   const n = 1024;
   const a = tf.randomUniform([n, n]);
   const b = tf.randomUniform([n, n]);
@@ -202,7 +202,7 @@ runMain(async () => {
   }
   printBanner('bench');
   ensureKeras();
-  const fm = await import('../data');
+  const fm = await import('../data/load');
   const data = await fm.loadFashionMnist({ quiet: true });
   const peak = await matmulPeak();
   const mode = opts.batches ? `quick (${opts.batches} batches + ${Math.floor((opts.batches * 32) / 3)} validation images)` : 'full epoch (45,000 + 15,000)';

@@ -6,9 +6,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { projectRoot } from '../core/paths';
 
-/** The project root: dist/cli/*.js → two levels up. */
-export const ROOT = path.resolve(__dirname, '..', '..');
+/** The project root, for the commands' paths. */
+export const ROOT = projectRoot();
 export const VENV_PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
 export const KERNEL_NAME = 'fmnist-ts';
 
@@ -41,7 +42,7 @@ export function requireVenv(): void {
 export function printBanner(command: string): void {
   // Loaded here, not at the top, so a bad argument is reported before TensorFlow starts.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { describeBackend, requireNativeBackend } = require('../backend') as typeof import('../backend');
+  const { describeBackend, requireNativeBackend } = require('../core/backend') as typeof import('../core/backend');
   console.log(`[${command}] ${describeBackend(requireNativeBackend())}`);
 }
 

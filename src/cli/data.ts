@@ -3,14 +3,14 @@
  * should see before the first notebook: where the data came from, that each file is the official
  * one, the counts, shapes and class balance, and the first labels the seed's book prints.
  * Honours FASHION_MNIST_DIR, FASHION_MNIST_CACHE_DIR, FASHION_MNIST_SYSTEM_DIR and
- * FASHION_MNIST_MIRROR (see LoadOptions in src/data.ts).
+ * FASHION_MNIST_MIRROR (see LoadOptions in src/data/load.ts).
  */
-import { describeDataset, formatDatasetFacts, loadFashionMnist } from '../data';
+import { describeDataset, formatDatasetFacts, loadFashionMnist } from '../data/load';
 
 async function main(): Promise<void> {
   // Loaded here rather than at the top, so that a broken native binding is reported as one
   // `error:` line like every other problem, not as a stack trace from the module loader.
-  const { describeBackend } = await import('../backend');
+  const { describeBackend } = await import('../core/backend');
   console.log(describeBackend());
   const dataset = await loadFashionMnist();
   for (const line of formatDatasetFacts(describeDataset(dataset))) console.log(line);

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OVERRIDES_ENV, parseCommandLine } from '../config';
+import { OVERRIDES_ENV, parseCommandLine } from '../core/config';
 import { KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, printBanner, requireVenv, runChild, runMain } from './common';
 
 const USAGE = 'usage: npm run export -- <notebook.ipynb> [--name value …] [--out file.html]';

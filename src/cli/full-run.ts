@@ -14,7 +14,7 @@
  * not keep both cores busy (docs/performance.md). Every other flag is a hyperparameter, as for
  * `npm run export`.
  */
-import { parseCommandLine } from '../config';
+import { parseCommandLine } from '../core/config';
 import { printBanner, runMain } from './common';
 
 const MODELS = ['case1', 'case2', 'vgg7'] as const;
@@ -70,10 +70,10 @@ runMain(async () => {
   const started = performance.now();
   const data = await fm.loadFashionMnist({ quiet: true });
   let { trainX, trainY, testX, testY } = fm.toTensors(data, { trainSamples: hp.trainSamples, testSamples: hp.testSamples });
-  trainX = fm.reshape(fm.normalize(trainX), [-1, 28, 28, 1]);
-  testX = fm.reshape(fm.normalize(testX), [-1, 28, 28, 1]);
+  trainX = fm.reshape(fm.normalize(trainX), [-1, ...fm.INPUT_SHAPE]);
+  testX = fm.reshape(fm.normalize(testX), [-1, ...fm.INPUT_SHAPE]);
 
-  const build = (): import('../backend').tf.LayersModel =>
+  const build = (): import('../core/backend').tf.LayersModel =>
     model === 'case1'
       ? fm.buildSeedModel({ convFilters: hp.convFilters, denseUnits: hp.denseUnits, dropoutRate: hp.dropoutRate, seed: hp.seed })
       : model === 'case2'

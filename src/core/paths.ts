@@ -1,0 +1,33 @@
+/**
+ * Where the project lives on disk, computed once for every module and command. The compiled code
+ * runs from dist/, from the tests' own build in dist-test/src/, or from the sources; each sits at a
+ * different depth, so the root is the nearest folder upwards whose package.json is the project's
+ * own rather than a fixed number of `..`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The project's package name in the root package.json (src/package.json is `fmnist`). */
+const PROJECT_PACKAGE = 'fashion-mnist-convnet-ts';
+
+function findRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === PROJECT_PACKAGE) return dir;
+      } catch {
+        // A broken package.json on the way up is not the project's: keep climbing.
+      }
+    }
+    if (path.dirname(dir) === dir) throw new Error(`cannot find the project root (a package.json named ${PROJECT_PACKAGE}) above ${start}`);
+  }
+}
+
+let root: string | undefined;
+
+/** The project's root folder (where package.json, notebooks/ and data/ are). */
+export function projectRoot(): string {
+  root ??= findRoot(__dirname);
+  return root;
+}

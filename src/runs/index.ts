@@ -1,0 +1,12 @@
+/**
+ * # runs
+ *
+ * Kept runs: a trained model with its history and test result, saved under `models/` by a key of
+ * its architecture, compile and fit settings and data, so notebook 02 (fit's `keep: keptRun(…)`)
+ * and `npm run full-run` (`fitOrLoad`) load instead of training again; and the training sets with
+ * augmented copies those runs use.
+ */
+export {
+  MODELS_DIR_ENV, fitOrLoad, keptRun, listKeptRuns, modelsDir, weightsDifference, withAugmentedCopies,
+  type AugmentPlacement, type FitOrLoadSpec, type KeptRun, type KeptRunKeeper, type KeptRunOptions,
+} from './persist';

@@ -1,0 +1,610 @@
+/**
+ * Keeping trained models, so that a notebook rerun with the same hyperparameters loads its models
+ * in seconds instead of training them again for hours. Introduced in notebook 02.
+ *
+ * A kept run is a folder `<models dir>/<name>-<hash>/` holding what tfjs-node's
+ * `model.save('file://…')` writes (model.json and the weights) and a meta.json with the
+ * hyperparameters, the architecture, the training history and the test metrics. The hash is the
+ * first 12 hex digits of the SHA-256 of a canonical JSON (keys sorted) of the architecture and
+ * every setting that changes the trained weights; a run is reused only when that hash and the
+ * stored settings match. Folders are written under a temporary name and renamed when complete,
+ * so an interrupted save never looks like a kept model.
+ *
+ * The models folder is `<project>/models` (gitignored) unless FMNIST_MODELS_DIR names another:
+ * tests point it at a fresh temporary folder so that they neither reuse nor disturb real runs.
+ *
+ * What the hash cannot see is the code: a change to fit() or to a layer implementation leaves
+ * old runs looking valid. Delete their folders (or pass `retrain: true`) after such a change.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { augmentDataset, ImageDataGenerator, type AugmentOptions } from '../augment/augment';
+import { describeBackend, tf } from '../core/backend';
+import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
+import type { Hyperparameters } from '../core/config';
+import { projectRoot } from '../core/paths';
+import { showText } from '../display/display';
+import { evaluate } from '../training/evaluate';
+import { emptyHistory, type History, type TrainingCallbacks } from '../training/history';
+import { fit, type RunKeeper, type TrainingPlan } from '../training/fit';
+
+/** A JSON value; the hashed settings must be one, so that they survive a round trip through meta.json. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export const MODELS_DIR_ENV = 'FMNIST_MODELS_DIR';
+
+/** The folder that holds kept runs: FMNIST_MODELS_DIR, else `<project>/models`. */
+export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[MODELS_DIR_ENV];
+  return path.resolve(fromEnv && fromEnv.trim() !== '' ? fromEnv : path.join(projectRoot(), 'models'));
+}
+
+/**
+ * JSON with object keys sorted at every level, so that equal settings always give the same text
+ * and therefore the same hash. Non-finite numbers and values JSON cannot hold are refused rather
+ * than turned into null, because two different settings must never hash alike.
+ */
+export function canonicalJson(value: unknown): string {
+  const walk = (v: unknown, at: string): string => {
+    if (v === null) return 'null';
+    if (typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v);
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new TypeError(`canonicalJson: ${at} is ${v}, which JSON cannot hold`);
+      return JSON.stringify(v);
+    }
+    if (Array.isArray(v)) return `[${v.map((item, i) => walk(item, `${at}[${i}]`)).join(',')}]`;
+    if (ArrayBuffer.isView(v)) return walk(Array.from(v as unknown as ArrayLike<number>), at);
+    if (typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>).filter(([, item]) => item !== undefined);
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, item]) => `${JSON.stringify(k)}:${walk(item, `${at}.${k}`)}`).join(',')}}`;
+    }
+    throw new TypeError(`canonicalJson: ${at} is a ${typeof v}, which JSON cannot hold`);
+  };
+  return walk(value, 'value');
+}
+
+/** The short hash that names a kept run: 12 hex digits of SHA-256 over {architecture, settings}. */
+export function runHash(architecture: string, settings: Json): string {
+  return crypto.createHash('sha256').update(canonicalJson({ architecture, settings })).digest('hex').slice(0, 12);
+}
+
+/** What meta.json holds. `format` changes when the layout does; other formats are not reused. */
+export interface SavedRunMeta {
+  format: 1;
+  name: string;
+  architecture: string;
+  hash: string;
+  /** Exactly what was hashed. */
+  settings: Json;
+  /** All hyperparameters in force when the run was made, for the record (not all are hashed). */
+  hyperparameters: Json;
+  history: History;
+  /** Test metrics measured right after training, e.g. { testLoss, testAcc, testSamples }. */
+  metrics: Record<string, number>;
+  /** Training time in seconds, the sum of the epochs' times when the history has them. */
+  trainSeconds: number;
+  /** ISO time of the save. */
+  savedAt: string;
+  /** The TensorFlow.js line of the machine that trained it. */
+  backend: string;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  history: History;
+  /** True when training ended early (an interrupt): such a run is returned but never kept. */
+  stopped?: boolean;
+}
+
+export interface LoadOrTrainSpec {
+  /** A short name for the folder: lower-case letters, digits, '-' and '_'. */
+  name: string;
+  /** The architecture, e.g. a model's name; part of the hash. */
+  architecture: string;
+  /** Every setting that changes the trained weights; hashed. Leave out what does not (verbosity). */
+  settings: Json;
+  /** All hyperparameters, stored in meta.json for the record; not hashed. Default: none. */
+  hyperparameters?: Json | Readonly<Record<string, unknown>>;
+  /** Builds, compiles and trains a fresh model. Called only when no matching run is kept. */
+  train: () => Promise<TrainResult>;
+  /**
+   * Measures a model on the test data. Called after training (the result is stored in meta.json)
+   * and after loading, so the metrics returned always describe the test data of this call.
+   */
+  evaluate?: (model: tf.LayersModel) => Record<string, number>;
+  /** Where kept runs live. Default: modelsDir(). */
+  dir?: string;
+  /** Train even when a matching run is kept, and replace it. Default: false. */
+  retrain?: boolean;
+  /** Read and write kept runs at all. False trains every time and saves nothing. Default: true. */
+  keep?: boolean;
+  /** Where the one-line notes go (loaded from…, kept in…). Default: showText; null for silence. */
+  log?: ((line: string) => void) | null;
+}
+
+export interface KeptRun {
+  /** The spec's name, e.g. 'case1'. */
+  name: string;
+  model: tf.LayersModel;
+  history: History;
+  /** From `evaluate` on this call; empty without it. */
+  metrics: Record<string, number>;
+  /** 'loaded' from a kept run, or 'trained' now. */
+  source: 'loaded' | 'trained';
+  hash: string;
+  /** The kept run's folder; null when nothing was kept (keep false, or training was interrupted). */
+  dir: string | null;
+  /** The kept run's meta.json, as read or as written; null when nothing was kept. */
+  meta: SavedRunMeta | null;
+}
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** History values may be NaN (no validation); JSON has no NaN, so they are stored as null. */
+function historyToJson(h: History): Json {
+  const list = (values: number[]) => values.map((v) => (Number.isFinite(v) ? v : null));
+  const record = { loss: list(h.loss), acc: list(h.acc), val_loss: list(h.val_loss), val_acc: list(h.val_acc), seconds: list(h.seconds) };
+  return h.engine === undefined ? record : { ...record, engine: h.engine };
+}
+
+function historyFromJson(value: unknown): History {
+  const out = emptyHistory();
+  const source = (value ?? {}) as Record<string, unknown>;
+  for (const key of ['loss', 'acc', 'val_loss', 'val_acc', 'seconds'] as const) {
+    const list = source[key];
+    if (!Array.isArray(list)) throw new Error(`history.${key} is missing`);
+    out[key] = list.map((v) => (typeof v === 'number' ? v : NaN));
+  }
+  if (typeof source.engine === 'string') out.engine = source.engine;
+  return out;
+}
+
+function metaPath(dir: string): string {
+  return path.join(dir, 'meta.json');
+}
+
+/** Reads a kept run's meta.json; null when the folder is not a complete, readable run. */
+export function readRunMeta(dir: string): SavedRunMeta | null {
+  try {
+    const raw = JSON.parse(fs.readFileSync(metaPath(dir), 'utf8')) as Record<string, unknown>;
+    if (raw.format !== 1 || !fs.existsSync(path.join(dir, 'model.json'))) return null;
+    return { ...(raw as unknown as SavedRunMeta), history: historyFromJson(raw.history) };
+  } catch {
+    return null;
+  }
+}
+
+/** One row per kept run in the models folder, newest first, for a table. */
+export function listKeptRuns(dir: string = modelsDir()): Array<Record<string, string | number>> {
+  if (!fs.existsSync(dir)) return [];
+  const rows: Array<{ savedAt: string; row: Record<string, string | number> }> = [];
+  for (const entry of fs.readdirSync(dir)) {
+    if (entry.startsWith('.')) continue;
+    const meta = readRunMeta(path.join(dir, entry));
+    if (!meta) continue;
+    rows.push({
+      savedAt: meta.savedAt,
+      row: {
+        folder: entry,
+        architecture: meta.architecture,
+        epochs: meta.history.loss.length,
+        'test acc': Number.isFinite(meta.metrics.testAcc) ? Number(meta.metrics.testAcc.toFixed(4)) : '',
+        'train time': formatSeconds(meta.trainSeconds),
+        saved: meta.savedAt.slice(0, 19).replace('T', ' '),
+      },
+    });
+  }
+  return rows.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1)).map((r) => r.row);
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '';
+  const total = Math.round(s);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${sec}s` : `${sec}s`;
+}
+
+function sameSettings(meta: SavedRunMeta, architecture: string, settings: Json): boolean {
+  return meta.architecture === architecture && canonicalJson(meta.settings) === canonicalJson(settings);
+}
+
+/**
+ * Writes model and meta into a temporary folder beside the target and renames it into place, so
+ * the target is either absent or complete. A target that exists already is replaced (it was
+ * found unusable, or `retrain` was asked for).
+ */
+async function saveRun(model: tf.LayersModel, meta: SavedRunMeta, target: string): Promise<void> {
+  const parent = path.dirname(target);
+  fs.mkdirSync(parent, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(parent, `.tmp-${path.basename(target)}-`));
+  try {
+    await model.save(`file://${tmp}`);
+    fs.writeFileSync(metaPath(tmp), `${JSON.stringify({ ...meta, history: historyToJson(meta.history) }, null, 1)}\n`);
+    // mkdtemp makes the folder private (0700); a kept run is ordinary project output.
+    fs.chmodSync(tmp, 0o755);
+    if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Where a run of this name and hash is kept. */
+function runFolder(name: string, hash: string, dir: string | undefined): string {
+  if (!NAME_PATTERN.test(name)) {
+    throw new Error(`kept run name '${name}' must be lower-case letters, digits, '-' or '_' (at most 64)`);
+  }
+  return path.join(dir ?? modelsDir(), `${name}-${hash}`);
+}
+
+function logger(log: ((line: string) => void) | null | undefined): (line: string) => void {
+  return log === undefined ? showText : log ?? (() => undefined);
+}
+
+/** The kept run in `folder` when it is complete and holds exactly these settings; its model is the caller's. */
+async function findKept(
+  folder: string, hash: string, architecture: string, settings: Json, log: (line: string) => void,
+): Promise<{ model: tf.LayersModel; meta: SavedRunMeta } | undefined> {
+  if (!fs.existsSync(folder)) return undefined;
+  const meta = readRunMeta(folder);
+  if (meta && meta.hash === hash && sameSettings(meta, architecture, settings)) {
+    const model = await tf.loadLayersModel(`file://${path.join(folder, 'model.json')}`);
+    log(
+      `불러옴 Loaded ${path.basename(folder)}: ${meta.history.loss.length} epochs, trained ${meta.savedAt.slice(0, 10)} ` +
+        `in ${formatSeconds(meta.trainSeconds)}; no training needed`,
+    );
+    return { model, meta };
+  }
+  log(`${path.basename(folder)} is incomplete or does not match; training again`);
+  return undefined;
+}
+
+/** Keeps a finished training in `folder` and returns the meta.json written. */
+async function keepTrained(
+  folder: string,
+  run: { name: string; architecture: string; hash: string; settings: Json; hyperparameters?: unknown },
+  model: tf.LayersModel, history: History, metrics: Record<string, number>, wallSeconds: number, log: (line: string) => void,
+): Promise<SavedRunMeta> {
+  const epochSeconds = history.seconds.reduce((a, b) => a + b, 0);
+  const meta: SavedRunMeta = {
+    format: 1,
+    name: run.name,
+    architecture: run.architecture,
+    hash: run.hash,
+    settings: run.settings,
+    hyperparameters: JSON.parse(JSON.stringify(run.hyperparameters ?? null)) as Json,
+    history,
+    metrics,
+    trainSeconds: epochSeconds > 0 ? epochSeconds : wallSeconds,
+    savedAt: new Date().toISOString(),
+    backend: describeBackend(),
+  };
+  await saveRun(model, meta, folder);
+  const shown = path.relative(process.cwd(), folder);
+  log(`저장함 Trained and kept in ${shown.startsWith('..') || path.isAbsolute(shown) ? folder : shown}`);
+  return meta;
+}
+
+/**
+ * Loads the kept run that matches `spec` (same name, architecture and settings), or trains one,
+ * keeps it, and returns it. The model returned is the caller's to dispose.
+ *
+ * A loaded model is not compiled: optimizer state is not saved, so it serves for evaluation and
+ * prediction; to train it further, compile it again (Adam then starts from fresh moments).
+ */
+export async function loadOrTrain(spec: LoadOrTrainSpec): Promise<KeptRun> {
+  const log = logger(spec.log);
+  const hash = runHash(spec.architecture, spec.settings);
+  const keep = spec.keep ?? true;
+  const dir = runFolder(spec.name, hash, spec.dir);
+  const measure = (model: tf.LayersModel) => (spec.evaluate ? spec.evaluate(model) : {});
+
+  const found = keep && !spec.retrain ? await findKept(dir, hash, spec.architecture, spec.settings, log) : undefined;
+  if (found) {
+    return { name: spec.name, model: found.model, history: found.meta.history, metrics: measure(found.model), source: 'loaded', hash, dir, meta: found.meta };
+  }
+  const started = performance.now();
+  const result = await spec.train();
+  const wall = (performance.now() - started) / 1000;
+  const metrics = measure(result.model);
+  if (!keep || result.stopped) {
+    if (keep) log('학습이 중단되어 저장하지 않습니다 / Training was interrupted, so the run is not kept');
+    return { name: spec.name, model: result.model, history: result.history, metrics, source: 'trained', hash, dir: null, meta: null };
+  }
+  const meta = await keepTrained(dir, { ...spec, hash }, result.model, result.history, metrics, wall, log);
+  return { name: spec.name, model: result.model, history: result.history, metrics, source: 'trained', hash, dir, meta };
+}
+
+/**
+ * A fingerprint of the training data: its shape and the SHA-256 of its pixels and labels. Part
+ * of fitOrLoad's hash, so that a different subset, the augmented set or changed preprocessing
+ * never loads a model trained on other data. Reads the pixels in slices to bound memory.
+ */
+export function dataFingerprint(x: tf.Tensor, y: tf.Tensor): { images: number; shape: number[]; sha256: string } {
+  const h = crypto.createHash('sha256');
+  const n = x.shape[0];
+  const step = 5000;
+  for (let start = 0; start < n; start += step) {
+    const slice = x.slice(start, Math.min(step, n - start));
+    const part = slice.dataSync() as Float32Array;
+    slice.dispose();
+    h.update(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+  }
+  const labels = y.dataSync();
+  h.update(new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
+  return { images: n, shape: x.shape.slice(), sha256: h.digest('hex').slice(0, 16) };
+}
+
+/** Keras' name of a loss given to compile, e.g. sparseCategoricalCrossentropy → sparse_categorical_crossentropy. */
+function kerasLossName(loss: unknown): string {
+  const name = typeof loss === 'string' ? loss : Array.isArray(loss) && typeof loss[0] === 'string' ? loss[0] : 'custom';
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * What names a training for keeping: the model's name, and every setting that shapes the weights.
+ * The model's layer configuration holds the architecture, its sizes and the initialisers' seeds;
+ * then the optimizer's settings and the loss as given to compile, the fit settings, the on-the-fly
+ * augmentation and the data's fingerprint. Not part of it: the test data, verbosity, callbacks.
+ */
+function trainingSettings(plan: TrainingPlan): { architecture: string; settings: Json } {
+  const { model } = plan;
+  const optimizer = (model as unknown as { optimizer?: tf.Optimizer }).optimizer;
+  if (!optimizer) throw new Error('keptRun: the model has no optimizer: call model.compile({ optimizer, loss, metrics }) before fit');
+  const topology = (model.toJSON(null, false) as unknown as { config: Json }).config;
+  return {
+    architecture: model.name,
+    settings: {
+      topology,
+      optimizer: { name: optimizer.getClassName().toLowerCase(), ...(optimizer.getConfig() as Record<string, Json>) },
+      loss: kerasLossName((model as unknown as { loss?: unknown }).loss),
+      fit: { epochs: plan.epochs, batchSize: plan.batchSize, validationSplit: plan.validationSplit, seed: plan.seed },
+      augment: plan.augment ? (JSON.parse(JSON.stringify(plan.augment)) as Json) : null,
+      data: dataFingerprint(plan.x, plan.y),
+    },
+  };
+}
+
+export interface KeptRunOptions {
+  /** Test data: the kept run's metrics become { testLoss, testAcc, testSamples }. */
+  test?: { x: tf.Tensor; y: tf.Tensor1D };
+  /** Recorded in meta.json, not part of the key. Default: the fit settings. */
+  hyperparameters?: Readonly<Record<string, unknown>>;
+  /** Where kept runs live. Default: modelsDir(). */
+  dir?: string;
+  /** Train even when a matching run is kept, and replace it. Default: false. */
+  retrain?: boolean;
+  /** Where the one-line notes go (loaded from…, kept in…). Default: showText; null for silence. */
+  log?: ((line: string) => void) | null;
+}
+
+/** fit's `keep` option, and afterwards what it loaded or kept. */
+export interface KeptRunKeeper extends RunKeeper {
+  readonly name: string;
+  /** After fit: the run's hash and folder, and its meta.json; null folder and meta when nothing was kept. */
+  readonly hash: string | null;
+  readonly dir: string | null;
+  readonly meta: SavedRunMeta | null;
+}
+
+/**
+ * Keeps a training under `name` for fit's `keep` option: `fm.fit(model, x, y, { …, keep:
+ * fm.keptRun("case2") })` loads the run kept by an earlier identical training instead of training,
+ * or trains and keeps it. The model must be compiled; a loaded run's weights are copied into it.
+ */
+export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeeper {
+  const log = logger(options.log);
+  const keeper = {
+    name,
+    hash: null as string | null,
+    dir: null as string | null,
+    meta: null as SavedRunMeta | null,
+    started: 0,
+    async load(plan: TrainingPlan): Promise<History | undefined> {
+      const { architecture, settings } = trainingSettings(plan);
+      const hash = runHash(architecture, settings);
+      const folder = runFolder(name, hash, options.dir);
+      keeper.hash = hash;
+      keeper.started = performance.now();
+      const found = options.retrain ? undefined : await findKept(folder, hash, architecture, settings, log);
+      if (!found) return undefined;
+      plan.model.setWeights(found.model.getWeights());
+      found.model.dispose();
+      keeper.dir = folder;
+      keeper.meta = found.meta;
+      return found.meta.history;
+    },
+    async save(plan: TrainingPlan, history: History): Promise<void> {
+      const { architecture, settings } = trainingSettings(plan);
+      const hash = runHash(architecture, settings);
+      const folder = runFolder(name, hash, options.dir);
+      const test = options.test;
+      const metrics = test ? testMetrics(plan.model, test) : {};
+      const { model: _model, x: _x, y: _y, ...fitSettings } = plan;
+      const record = { name, architecture, hash, settings, hyperparameters: options.hyperparameters ?? fitSettings };
+      keeper.meta = await keepTrained(folder, record, plan.model, history, metrics, (performance.now() - keeper.started) / 1000, log);
+      keeper.hash = hash;
+      keeper.dir = folder;
+    },
+  };
+  return keeper;
+}
+
+function testMetrics(model: tf.LayersModel, test: { x: tf.Tensor; y: tf.Tensor1D }): Record<string, number> {
+  const [testLoss, testAcc] = evaluate(model, test.x, test.y);
+  return { testLoss, testAcc, testSamples: test.x.shape[0] };
+}
+
+/** The hyperparameters fitOrLoad reads; a notebook passes its whole `hp`. */
+export type FitHyperparameters = Pick<
+  Hyperparameters,
+  'epochs' | 'batchSize' | 'validationSplit' | 'seed' | 'learningRate' | 'beta1' | 'beta2' | 'epsilon'
+>;
+
+export interface FitOrLoadSpec {
+  /** The kept run's folder name, e.g. 'case1'. */
+  name: string;
+  /** A fresh, seeded, uncompiled model; fitOrLoad compiles it with Adam from `hp`. */
+  build: () => tf.LayersModel;
+  /** Training images (N, 28, 28, 1); the validation part is the end, as in Keras. */
+  x: tf.Tensor;
+  y: tf.Tensor1D;
+  hp: FitHyperparameters & Readonly<Partial<Hyperparameters>>;
+  /** Overrides hp.epochs (VGG-7 uses hp.vggEpochs). */
+  epochs?: number;
+  /** Overrides hp.validationSplit (withAugmentedCopies returns the one to use). */
+  validationSplit?: number;
+  /** Augmentation on the fly, fresh every epoch, seeded with hp.seed. Default: none. */
+  augment?: AugmentOptions;
+  /** Test data: the metrics become { testLoss, testAcc, testSamples }. */
+  test?: { x: tf.Tensor; y: tf.Tensor1D };
+  callbacks?: TrainingCallbacks | TrainingCallbacks[];
+  dir?: string;
+  retrain?: boolean;
+  keep?: boolean;
+  log?: ((line: string) => void) | null;
+}
+
+/**
+ * The commands' training in one call (`npm run full-run`, the tests): build, compile with Adam
+ * as the notebooks do, fit with `keep: keptRun(name)`, and measure on the test data. A notebook
+ * writes the same steps out in its cells; both name a run alike, so either loads the other's.
+ */
+export async function fitOrLoad(spec: FitOrLoadSpec): Promise<KeptRun> {
+  const { hp } = spec;
+  const epochs = spec.epochs ?? hp.epochs;
+  const validationSplit = spec.validationSplit ?? hp.validationSplit;
+  const model = spec.build();
+  model.compile({
+    optimizer: tf.train.adam(hp.learningRate, hp.beta1, hp.beta2, hp.epsilon),
+    loss: 'sparseCategoricalCrossentropy',
+    metrics: ['accuracy'],
+  });
+  const keeper = spec.keep === false
+    ? undefined
+    : keptRun(spec.name, { test: spec.test, hyperparameters: { ...hp, epochs, validationSplit }, dir: spec.dir, retrain: spec.retrain, log: spec.log });
+  const run = fit(model, spec.x, spec.y, {
+    epochs,
+    batchSize: hp.batchSize,
+    validationSplit,
+    seed: hp.seed,
+    callbacks: spec.callbacks,
+    augment: spec.augment ? new ImageDataGenerator({ ...spec.augment, seed: hp.seed }) : undefined,
+    keep: keeper,
+  });
+  await run.done;
+  // The optimizer's slots are not part of a kept run; freeing them now keeps memory flat
+  // across the notebook's several trainings.
+  model.optimizer?.dispose();
+  if (run.stopped && keeper) logger(spec.log)('학습이 중단되어 저장하지 않습니다 / Training was interrupted, so the run is not kept');
+  const metrics = keeper?.meta && run.source === 'trained' ? keeper.meta.metrics : spec.test ? testMetrics(model, spec.test) : {};
+  return {
+    name: spec.name, model, history: run.history, metrics, source: run.source,
+    hash: keeper?.hash ?? '', dir: keeper?.dir ?? null, meta: keeper?.meta ?? null,
+  };
+}
+
+/**
+ * Where the book's augmented copies go relative to the validation part:
+ * - 'book': appended after all training images, as the book does; Keras' validation_split then
+ *   takes its validation images from the end, i.e. mostly from the augmented copies;
+ * - 'training-part': made from the training part only and put before the validation part, so the
+ *   validation images are the same untouched originals as in every run without augmentation.
+ */
+export type AugmentPlacement = 'book' | 'training-part';
+
+export interface AugmentedTrainingSet {
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+  /** The split to pass to fit so that exactly `validationCount` images at the end validate. */
+  validationSplit: number;
+  trainCount: number;
+  validationCount: number;
+  /** How many of the images are augmented copies, and how many of those are in validation. */
+  augmented: number;
+  augmentedInValidation: number;
+  placement: AugmentPlacement;
+}
+
+/**
+ * The book's augmentation step: `extra` augmented copies of training images drawn at random with
+ * replacement (augmentDataset), combined with the originals as `placement` says. The inputs are
+ * not disposed; the tensors returned are the caller's.
+ */
+export function withAugmentedCopies(
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  options: { extra: number; augment: AugmentOptions; seed: number; validationSplit: number; placement?: AugmentPlacement },
+): AugmentedTrainingSet {
+  const placement = options.placement ?? 'training-part';
+  const n = x.shape[0];
+  const [rows, cols] = [x.shape[1] ?? IMAGE_ROWS, x.shape[2] ?? IMAGE_COLS];
+  // Keras: split_at = int(n * (1 - validation_split)); the same rule as fit().
+  const splitAt = Math.floor(n * (1 - options.validationSplit));
+  const sourceCount = placement === 'book' ? n : splitAt;
+  const [xs, ys] = [x.slice(0, sourceCount), y.slice(0, sourceCount)];
+  const sources = xs.dataSync() as Float32Array;
+  const labels = ys.dataSync() as Int32Array;
+  tf.dispose([xs, ys]);
+  const extra = augmentDataset(sources, labels, options.extra, options.augment, options.seed, rows, cols);
+  return tf.tidy(() => {
+    const augX = tf.tensor4d(extra.images, [options.extra, rows, cols, 1]);
+    const augY = tf.tensor1d(extra.labels, 'int32');
+    const total = n + options.extra;
+    if (placement === 'book') {
+      const trainCount = Math.floor(total * (1 - options.validationSplit));
+      return {
+        x: tf.concat([x as tf.Tensor4D, augX]),
+        y: tf.concat([y, augY]),
+        validationSplit: options.validationSplit,
+        trainCount,
+        validationCount: total - trainCount,
+        augmented: options.extra,
+        augmentedInValidation: Math.min(options.extra, total - trainCount),
+        placement,
+      };
+    }
+    const validationCount = n - splitAt;
+    // nVal / total can land a hair on either side after rounding; half an image less makes
+    // floor(total × (1 − split)) come out at exactly total − nVal.
+    let split = validationCount / total;
+    if (Math.floor(total * (1 - split)) !== total - validationCount) split = (validationCount - 0.5) / total;
+    return {
+      x: tf.concat([x.slice(0, splitAt) as tf.Tensor4D, augX, x.slice(splitAt) as tf.Tensor4D]),
+      y: tf.concat([y.slice(0, splitAt), augY, y.slice(splitAt)]),
+      validationSplit: split,
+      trainCount: total - validationCount,
+      validationCount,
+      augmented: options.extra,
+      augmentedInValidation: 0,
+      placement,
+    };
+  });
+}
+
+/** How far apart two models' weights are: identical bit for bit, or the largest difference. */
+export function weightsDifference(a: tf.LayersModel, b: tf.LayersModel): { identical: boolean; maxAbsDiff: number; weights: number } {
+  const wa = a.getWeights();
+  const wb = b.getWeights();
+  if (wa.length !== wb.length) throw new Error(`weightsDifference: ${wa.length} weight tensors against ${wb.length}`);
+  let identical = true;
+  let maxAbsDiff = 0;
+  let weights = 0;
+  wa.forEach((ta, i) => {
+    const da = ta.dataSync();
+    const db = wb[i].dataSync();
+    if (da.length !== db.length) throw new Error(`weightsDifference: tensor ${i} has ${da.length} values against ${db.length}`);
+    weights += da.length;
+    for (let k = 0; k < da.length; k++) {
+      if (!Object.is(da[k], db[k])) identical = false;
+      const d = Math.abs(da[k] - db[k]);
+      if (d > maxAbsDiff) maxAbsDiff = d;
+    }
+  });
+  return { identical, maxAbsDiff, weights };
+}
