@@ -17,6 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
+from parent_watch import watch_parent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -73,7 +74,7 @@ class ExportClient(NotebookClient):
 
     async def async_start_new_kernel(self, **kwargs):
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             try:
                 loop.add_signal_handler(signum, self._on_signal, signum)
             except (RuntimeError, NotImplementedError):
@@ -132,8 +133,10 @@ def main():
         on_cell_error=lambda cell, cell_index, execute_reply: failed.append(cell_index),
     )
 
-    # A SIGTERM from the parent is handled like Ctrl-C, so the kernel is shut down either way.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # A SIGTERM from the parent (or a SIGHUP) is handled like Ctrl-C, so the kernel is shut down either way.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    watch_parent()
     started = time.time()
     try:
         try:

@@ -327,7 +327,9 @@ function ensureKernel() {
   // {resource_dir} keeps the spec valid when the project folder moves: five levels up from
   // .venv/share/jupyter/kernels/<name> is the project root.
   const spec = {
-    argv: ['node', '{resource_dir}/../../../../../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}'],
+    // kernel-guard ends the kernel when the process that started it is gone (see that file).
+    argv: ['node', '-r', '{resource_dir}/../../../../../scripts/kernel-guard.cjs',
+      '{resource_dir}/../../../../../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}'],
     display_name: 'TypeScript (Fashion-MNIST)',
     language: 'typescript',
     env: { TF_CPP_MIN_LOG_LEVEL: '2' },

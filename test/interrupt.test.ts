@@ -11,14 +11,13 @@
  * blocks kill exactly the tagged processes that are still there.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../src/core/paths';
-import { TAG_ENV, alive, freePort, listening, processes, readProc, sleep, tagged, waitFor } from './support';
+import { Started, TAG_ENV, alive, freePort, killEverything, listening, processes, readProc, sleep, startTagged, tagged, waitFor } from './support';
 
 const ROOT = projectRoot();
 const EXPORT = path.join(ROOT, 'dist', 'cli', 'export.js');
@@ -41,47 +40,9 @@ function kernelPids(): number[] {
   return processes().filter((p) => p.cmdline.includes('tslab/bin/tslab kernel')).map((p) => p.pid);
 }
 
-interface Started {
-  child: ChildProcess;
-  tag: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-/** Starts a command as the leader of a new process group, tagged, its output collected. */
+/** Starts a command (a script of dist/) as the leader of a new process group, tagged. */
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Started {
-  const tag = randomBytes(8).toString('hex');
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...env, [TAG_ENV]: tag },
-  });
-  let text = '';
-  child.stdout?.on('data', (b: Buffer) => (text += b.toString('utf8')));
-  child.stderr?.on('data', (b: Buffer) => (text += b.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
-  });
-  return { child, tag, output: () => text, exited };
-}
-
-/** Whatever is left of a run: the group first, then tagged stragglers (a kernel has its own session). */
-function killEverything(run: Started): void {
-  if (run.child.pid !== undefined && run.child.exitCode === null && run.child.signalCode === null) {
-    try {
-      process.kill(-run.child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  for (const p of tagged(run.tag)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  return startTagged(process.execPath, args, env);
 }
 
 /** Sends SIGINT to the command alone or to its whole group; resolves with the exit and how long it took. */

@@ -3,10 +3,13 @@
  * bound, finding what a test started by a tag in its environment (kernels inherit it), and free
  * ports. Not part of the notebooks' API (index.ts does not export it).
  */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { projectRoot } from '../src/core/paths';
 import { resetPlotlyBundleState } from '../src/display/display';
 
 /**
@@ -78,6 +81,49 @@ export function processes(keep: (pid: number) => boolean = () => true): Proc[] {
 export function tagged(tag: string): Proc[] {
   const needle = `${TAG_ENV}=${tag}`;
   return processes((pid) => (readProc(pid, 'environ') ?? '').split('\0').includes(needle));
+}
+
+export interface Started {
+  child: ChildProcess;
+  tag: string;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/** Starts cmd in the project root as the leader of a new process group, tagged, its output collected. */
+export function startTagged(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Started {
+  const tag = randomBytes(8).toString('hex');
+  const child = spawn(cmd, args, {
+    cwd: projectRoot(),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...env, [TAG_ENV]: tag },
+  });
+  let text = '';
+  child.stdout?.on('data', (b: Buffer) => (text += b.toString('utf8')));
+  child.stderr?.on('data', (b: Buffer) => (text += b.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
+  });
+  return { child, tag, output: () => text, exited };
+}
+
+/** Whatever is left of a run: the group first, then tagged stragglers (a kernel has its own session). */
+export function killEverything(run: Started): void {
+  if (run.child.pid !== undefined && run.child.exitCode === null && run.child.signalCode === null) {
+    try {
+      process.kill(-run.child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const p of tagged(run.tag)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 export function freePort(): Promise<number> {

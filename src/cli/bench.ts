@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FitOptions } from '../training/fit';
-import { ROOT, VENV_PYTHON, printBanner, runMain } from './common';
+import { ROOT, VENV_PYTHON, printBanner, runMain, trackChild } from './common';
 
 interface RunResult {
   impl: 'tfjs' | 'keras';
@@ -171,7 +171,7 @@ function ensureKeras(): void {
 
 function runWorker(cmd: string, args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    const child = trackChild(spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' }, detached: true }));
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -46,8 +46,70 @@ export function printBanner(command: string): void {
   console.log(`[${command}] ${describeBackend(requireNativeBackend())}`);
 }
 
-/** Runs main; any error becomes one line on stderr and exit code 1. */
+/** The ways a user stops a command: Ctrl-C, `kill`, a process manager, a closed terminal. */
+const STOP_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** The children of this command (runChild, trackChild), stopped with it. */
+const children = new Set<ChildProcess>();
+
+/** How long children get to shut down cleanly (a kernel, Jupyter's runtime files) before SIGKILL. */
+const CHILD_GRACE_MS = 8000;
+
+/** How often a command looks whether the process that started it (npm, a shell) is still there. */
+const PARENT_POLL_MS = 500;
+
+/**
+ * Ends the command when it is stopped, whichever way: SIGINT, SIGTERM or SIGHUP, sent to npm (which
+ * passes SIGINT and SIGTERM on to the command, the package.json scripts `exec` it), to the
+ * command itself, or to the whole process group; or its parent dying (npm killed, the terminal
+ * gone), which is handled like SIGHUP. Children run in their own process group, so they hear of
+ * it from here alone, as SIGTERM: Jupyter and the export runner shut their kernels down and remove
+ * their runtime files on SIGTERM, while a SIGHUP or a second SIGINT would kill them on the spot.
+ * The command then exits with 128 + the signal's number. Files are only ever written by rename
+ * from a temporary name, and a handled signal is acted on between two synchronous writes, so an
+ * exit here leaves nothing half-written.
+ */
+function stopOnSignals(command: string): void {
+  let stopping: StopSignal | undefined;
+  const stop = (signal: StopSignal) => {
+    if (stopping) return;
+    stopping = signal;
+    const code = 128 + STOP_SIGNALS[signal];
+    console.error(`\n[${command}] stopped (${signal})`);
+    if (children.size === 0) process.exit(code);
+    for (const child of children) child.kill('SIGTERM');
+    const force = setTimeout(() => {
+      for (const child of children) child.kill('SIGKILL');
+      process.exit(code);
+    }, CHILD_GRACE_MS);
+    const exitWhenDone = setInterval(() => {
+      if (children.size > 0) return;
+      clearTimeout(force);
+      clearInterval(exitWhenDone);
+      process.exit(code);
+    }, 50);
+  };
+  for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, () => stop(signal));
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('SIGHUP');
+  }, PARENT_POLL_MS).unref();
+}
+
+/** Registers a child so that it is stopped with this command (see stopOnSignals). */
+export function trackChild<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/**
+ * Runs main as the command named after its file (dist/cli/export.js: `export`); any error becomes
+ * one line on stderr and exit code 1, and a stop signal ends it with its children (stopOnSignals).
+ */
 export function runMain(main: () => Promise<number | void> | number | void): void {
+  stopOnSignals(path.basename(process.argv[1] ?? 'command', '.js'));
   Promise.resolve()
     .then(main)
     .then((code) => {
@@ -61,30 +123,15 @@ export function runMain(main: () => Promise<number | void> | number | void): voi
 }
 
 /**
- * Spawns a child that is stopped with us: SIGINT/SIGTERM are passed on, and the child's exit code
- * becomes ours. Resolves with the exit code (128 + signal number when killed by a signal).
+ * Spawns a child in its own process group that is stopped with us (stopOnSignals) and whose exit
+ * code becomes ours. Resolves with the exit code (128 + signal number when killed by a signal).
  */
 export function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(cmd, args, { cwd, env, stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => () => {
-      child.kill(signal);
-    };
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    const cleanup = () => {
-      process.removeListener('SIGINT', onInt);
-      process.removeListener('SIGTERM', onTerm);
-    };
-    child.on('error', (err) => {
-      cleanup();
-      reject(err);
-    });
+    const child = trackChild(spawn(cmd, args, { cwd, env, stdio: 'inherit', detached: true }));
+    child.on('error', reject);
     child.on('exit', (code, signal) => {
-      cleanup();
-      resolve(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+      resolve(code ?? 128 + (signal && signal in STOP_SIGNALS ? STOP_SIGNALS[signal as StopSignal] : 0));
     });
   });
 }

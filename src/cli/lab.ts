@@ -15,7 +15,8 @@ runMain(async () => {
   const port = process.env.FMNIST_LAB_PORT || '8888';
   const ip = process.env.FMNIST_LAB_IP || '127.0.0.1';
   const args = [
-    '-m', 'jupyterlab',
+    // parent_watch stops Jupyter (as SIGTERM does, kernels included) should this command be killed.
+    path.join(ROOT, 'scripts', 'parent_watch.py'), '-m', 'jupyterlab',
     `--ServerApp.ip=${ip}`,
     `--ServerApp.port=${port}`,
     `--ServerApp.root_dir=${path.join(ROOT, 'notebooks')}`,

@@ -20,11 +20,6 @@ runMain(async () => {
   printBanner('tutorial');
   // The notebook's hyperparameter cell reads the overrides as it does under `npm run export`.
   process.env[OVERRIDES_ENV] = JSON.stringify(overrides);
-  // Ctrl-C ends the program (training included) rather than only the current step.
-  process.once('SIGINT', () => {
-    console.log('\n[tutorial] interrupted');
-    process.exit(130);
-  });
   await runNotebook(TUTORIAL_NOTEBOOK);
   return 0;
 });
