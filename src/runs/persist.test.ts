@@ -573,7 +573,11 @@ test('a damaged run in a read-only models folder: one line before any training, 
     t.skip('no user without write access to the models folder could run here');
     return;
   }
-  assert.equal(message, `${folder}: weights.bin does not match its checksum; cannot train again: ${dir} is not writable (permission denied); nothing was trained`);
+  assert.equal(
+    message,
+    `${folder}: weights.bin does not match its checksum; cannot train again: ${dir} is not writable (permission denied); ` +
+      `nothing was trained (${MODELS_DIR_ENV} can name another folder)`,
+  );
   assert.deepEqual(fs.readFileSync(path.join(folder, 'weights.bin')), damaged);
   assert.deepEqual(fs.readdirSync(dir), [path.basename(folder)], 'nothing is left beside it');
   // Writable again, the next call trains and keeps a run that verifies.
@@ -581,4 +585,16 @@ test('a damaged run in a read-only models folder: one line before any training, 
   assert.equal(run.source, 'trained');
   assertVerifies(folder);
   run.model.dispose();
+});
+
+test('a read-only models folder without the run: one line before any training, nothing written', (t) => {
+  const dir = freshDir();
+  fs.mkdirSync(dir);
+  const message = loadInReadOnlyDir(dir);
+  if (message === undefined) {
+    t.skip('no user without write access to the models folder could run here');
+    return;
+  }
+  assert.match(message, new RegExp(`^${dir}/tiny-[0-9a-f]{12}: cannot keep a new run: ${dir} is not writable \\(permission denied\\); nothing was trained`));
+  assert.deepEqual(fs.readdirSync(dir), []);
 });

@@ -428,12 +428,12 @@ function shownPath(file: string): string {
 }
 
 /**
- * Throws the one line `prefix` + why, when no run could be kept under `parent`: checked before
+ * Throws one line, `lead` and why, when no run could be kept under `parent`: checked before
  * training, because a models folder that cannot be written would otherwise lose the training at
  * its end. It tries what the save will do (make a staging folder) rather than trusting the mode
  * bits, which root ignores.
  */
-function assertKeepable(parent: string, folder: string, prefix: string): void {
+function assertKeepable(parent: string, folder: string, lead: string): void {
   try {
     fs.mkdirSync(parent, { recursive: true });
     const probe = stagingName(parent, 'probe');
@@ -442,7 +442,9 @@ function assertKeepable(parent: string, folder: string, prefix: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : code ?? (err as Error).message;
-    throw new KeptRunError(`${prefix}cannot train again: ${shownPath(parent)} is not writable (${why}); nothing was trained`, folder);
+    throw new KeptRunError(
+      `${lead}: ${shownPath(parent)} is not writable (${why}); nothing was trained (${MODELS_DIR_ENV} can name another folder)`, folder,
+    );
   }
 }
 
@@ -513,7 +515,7 @@ async function findKept(
   const parent = path.dirname(folder);
   removeStaleStaging(parent);
   if (options.retrain || !fs.existsSync(folder)) {
-    assertKeepable(parent, folder, '');
+    assertKeepable(parent, folder, `${shownPath(folder)}: cannot keep a new run`);
     return undefined;
   }
   let state = checkKeptRun(folder);
@@ -535,7 +537,7 @@ async function findKept(
   }
   const line = `${shownPath(folder)}: ${state.reason}`;
   if (options.onDamage === 'refuse') throw new KeptRunError(`${line}; not training again (onDamage: 'refuse')`, folder);
-  assertKeepable(parent, folder, `${line}; `);
+  assertKeepable(parent, folder, `${line}; cannot train again`);
   log(`${line}; training again`);
   return undefined;
 }
