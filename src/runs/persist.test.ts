@@ -104,33 +104,39 @@ test('round trip: train and keep, then load the same weights, history and metric
   tf.dispose([data.x, data.y]);
 });
 
-test('loadOrTrain calls train only when no matching run is kept', async () => {
-  const dir = freshDir();
-  let trainings = 0;
-  const spec = {
-    name: 'counted',
+/** A loadOrTrain spec of a one-layer model that counts its trainings. */
+function tinySpec(dir: string, counter: { trainings: number }, extra: Partial<LoadOrTrainSpec> = {}): LoadOrTrainSpec {
+  return {
+    name: 'tiny',
     architecture: 'tiny',
-    settings: { epochs: 1 },
+    settings: { units: 1 },
     dir,
     log: null,
     train: async () => {
-      trainings++;
+      counter.trainings++;
       const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
       return { model, history: { loss: [1], acc: [0.5], val_loss: [NaN], val_acc: [NaN], seconds: [0.1] } };
     },
+    ...extra,
   };
+}
+
+test('loadOrTrain calls train only when no matching run is kept', async () => {
+  const dir = freshDir();
+  const counter = { trainings: 0 };
+  const spec = tinySpec(dir, counter, { name: 'counted', settings: { epochs: 1 } });
   const a = await loadOrTrain(spec);
   const b = await loadOrTrain(spec);
-  assert.equal(trainings, 1);
+  assert.equal(counter.trainings, 1);
   assert.ok(Number.isNaN(b.history.val_loss[0]), 'NaN survives meta.json as NaN');
   const c = await loadOrTrain({ ...spec, retrain: true });
-  assert.equal(trainings, 2, 'retrain trains even when a run is kept');
+  assert.equal(counter.trainings, 2, 'retrain trains even when a run is kept');
   const d = await loadOrTrain({ ...spec, settings: { epochs: 2 } });
-  assert.equal(trainings, 3, 'another setting is another run');
+  assert.equal(counter.trainings, 3, 'another setting is another run');
   assert.equal(d.source, 'trained');
   assert.equal(fs.readdirSync(dir).length, 2);
   const e = await loadOrTrain({ ...spec, keep: false });
-  assert.equal(trainings, 4);
+  assert.equal(counter.trainings, 4);
   assert.equal(e.dir, null);
   for (const r of [a, b, c, d, e]) r.model.dispose();
 });
@@ -396,29 +402,17 @@ for (const damage of DAMAGES) {
   });
 }
 
-/** A loadOrTrain spec of a one-layer model that counts its trainings. */
-function tinySpec(dir: string, counter: { trainings: number }, extra: Partial<LoadOrTrainSpec> = {}): LoadOrTrainSpec {
-  return {
-    name: 'tiny',
-    architecture: 'tiny',
-    settings: { units: 1 },
-    dir,
-    log: null,
-    train: async () => {
-      counter.trainings++;
-      const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
-      return { model, history: { loss: [1], acc: [0.5], val_loss: [NaN], val_acc: [NaN], seconds: [0.1] } };
-    },
-    ...extra,
-  };
+/** Keeps a tiny run in `dir` and returns its folder; the model is disposed. */
+async function keptTiny(dir: string, counter: { trainings: number }, extra: Partial<LoadOrTrainSpec> = {}): Promise<string> {
+  const run = await loadOrTrain(tinySpec(dir, counter, extra));
+  run.model.dispose();
+  return run.dir!;
 }
 
 test("onDamage: 'refuse' throws the one line and neither loads, trains nor touches the folder", async () => {
   const dir = freshDir();
   const counter = { trainings: 0 };
-  const first = await loadOrTrain(tinySpec(dir, counter));
-  const folder = first.dir!;
-  first.model.dispose();
+  const folder = await keptTiny(dir, counter);
   rewrite(path.join(folder, 'weights.bin'), flipOneByte);
   const damagedBytes = fs.readFileSync(path.join(folder, 'weights.bin'));
   const before = tf.memory().numTensors;
@@ -454,9 +448,7 @@ test("fitOrLoad with onDamage: 'refuse' throws the one line and leaves no tensor
 
 test('a run kept with checksums records its files, format and its own checksum in meta.json', async () => {
   const dir = freshDir();
-  const run = await loadOrTrain(tinySpec(dir, { trainings: 0 }));
-  const folder = run.dir!;
-  run.model.dispose();
+  const folder = await keptTiny(dir, { trainings: 0 });
   const meta = JSON.parse(fs.readFileSync(path.join(folder, 'meta.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(meta.format, KEPT_RUN_FORMAT);
   const files = meta.files as Record<string, { bytes: number; sha256: string }>;
@@ -479,9 +471,7 @@ function deadPid(): number {
 test("a half-written run (a killed save's staging folder) is ignored and cleaned; a live save's is left alone", async () => {
   const dir = freshDir();
   const counter = { trainings: 0 };
-  const first = await loadOrTrain(tinySpec(dir, counter));
-  const folder = first.dir!;
-  first.model.dispose();
+  const folder = await keptTiny(dir, counter);
   // A killed retraining: the kept run is damaged and its replacement was half written.
   rewrite(path.join(folder, 'weights.bin'), (b) => b.subarray(0, 3));
   const killed = path.join(dir, `.tmp-${path.basename(folder)}-${deadPid()}-a1b2c3`);
@@ -517,14 +507,14 @@ test("a half-written run (a killed save's staging folder) is ignored and cleaned
 test('listKeptRuns gives every run its state, damaged ones last with the reason', async () => {
   const dir = freshDir();
   const counter = { trainings: 0 };
-  const runs = [await loadOrTrain(tinySpec(dir, counter)), await loadOrTrain(tinySpec(dir, counter, { settings: { units: 2 } }))];
-  for (const run of runs) run.model.dispose();
-  fs.rmSync(path.join(runs[0].dir!, 'weights.bin'));
+  const damaged = await keptTiny(dir, counter);
+  const ok = await keptTiny(dir, counter, { settings: { units: 2 } });
+  fs.rmSync(path.join(damaged, 'weights.bin'));
   fs.mkdirSync(path.join(dir, 'not-a-run'));
   const rows = listKeptRuns(dir);
   assert.deepEqual(rows.map((r) => [r.folder, r.state]), [
-    [path.basename(runs[1].dir!), 'ok'],
-    [path.basename(runs[0].dir!), 'damaged: weights.bin is missing'],
+    [path.basename(ok), 'ok'],
+    [path.basename(damaged), 'damaged: weights.bin is missing'],
   ]);
 });
 
@@ -563,9 +553,7 @@ function loadInReadOnlyDir(dir: string): string | undefined {
 test('a damaged run in a read-only models folder: one line before any training, and the run is left as it was', async (t) => {
   const dir = freshDir();
   const counter = { trainings: 0 };
-  const first = await loadOrTrain(tinySpec(dir, counter));
-  const folder = first.dir!;
-  first.model.dispose();
+  const folder = await keptTiny(dir, counter);
   rewrite(path.join(folder, 'weights.bin'), flipOneByte);
   const damaged = fs.readFileSync(path.join(folder, 'weights.bin'));
   const message = loadInReadOnlyDir(dir);

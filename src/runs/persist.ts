@@ -30,6 +30,7 @@ import { augmentDataset, ImageDataGenerator, type AugmentOptions } from '../augm
 import { describeBackend, tf } from '../core/backend';
 import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
 import type { Hyperparameters } from '../core/config';
+import { removeLeftovers } from '../core/leftovers';
 import { projectRoot } from '../core/paths';
 import { showText } from '../display/display';
 import { evaluate } from '../training/evaluate';
@@ -372,36 +373,16 @@ function stagingName(parent: string, base: string): string {
   return path.join(parent, `.tmp-${base}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the staging folders that a killed save left behind (their process is gone); they never
  * count as runs, but would otherwise pile up at the size of a model each. Another live process's
  * staging folder is a save in progress and is left alone.
  */
 function removeStaleStaging(parent: string): void {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const match = STAGING_PATTERN.exec(entry);
-    if (!match || Number(match[1]) === process.pid || processAlive(Number(match[1]))) continue;
-    try {
-      fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
-    } catch {
-      // A folder that cannot be removed (read-only models folder) is still ignored everywhere.
-    }
-  }
+  removeLeftovers(parent, (name) => {
+    const match = STAGING_PATTERN.exec(name);
+    return match ? Number(match[1]) : undefined;
+  });
 }
 
 /** Flushes a file or folder to the disk, so that a rename after it never exposes unwritten data. */
