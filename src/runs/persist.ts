@@ -471,6 +471,28 @@ async function saveRun(model: tf.LayersModel, record: Omit<SavedRunMeta, 'files'
   }
 }
 
+/** Bytes per value of each dtype a weights manifest may name, quantized ones included. */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/**
+ * Loads a checked run's model. The weights are measured against model.json's manifest before
+ * the model is built, because tfjs builds the layers first and a weight file that does not fit
+ * would leave their initial tensors behind when loading fails.
+ */
+async function loadKeptModel(folder: string): Promise<tf.LayersModel> {
+  const artifacts = await tf.io.fileSystem(path.join(folder, 'model.json')).load();
+  const data = artifacts.weightData;
+  const have = data === undefined ? 0 : Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength;
+  let need = 0;
+  for (const spec of artifacts.weightSpecs ?? []) {
+    const bytes = DTYPE_BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (bytes === undefined) throw new Error(`weight ${spec.name} has dtype ${spec.dtype}, which a kept run never holds`);
+    need += bytes * spec.shape.reduce((a, b) => a * b, 1);
+  }
+  if (have !== need) throw new Error(`the weights hold ${have} bytes where model.json's manifest needs ${need}`);
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+}
+
 /** Where a run of this name and hash is kept. */
 function runFolder(name: string, hash: string, dir: string | undefined): string {
   if (!NAME_PATTERN.test(name)) {
@@ -506,7 +528,7 @@ async function findKept(
   if (state.ok) {
     const { meta } = state;
     try {
-      const model = await tf.loadLayersModel(`file://${path.join(folder, 'model.json')}`);
+      const model = await loadKeptModel(folder);
       log(
         `불러옴 Loaded ${path.basename(folder)}: ${meta.history.loss.length} epochs, trained ${meta.savedAt.slice(0, 10)} ` +
           `in ${formatSeconds(meta.trainSeconds)}; no training needed`,
