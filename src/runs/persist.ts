@@ -448,19 +448,18 @@ async function saveRun(model: tf.LayersModel, record: Omit<SavedRunMeta, 'files'
     for (const file of fs.readdirSync(tmp).sort()) files[file] = keptFile(path.join(tmp, file));
     // Stored as JSON reads it back (NaN as null), so that the checksum covers exactly what is read.
     const stored = JSON.parse(JSON.stringify({ ...record, files, history: historyToJson(record.history) })) as Record<string, Json>;
-    const text = `${JSON.stringify({ ...stored, metaSha256: sha256Hex(canonicalJson(stored)) }, null, 1)}\n`;
+    const metaSha256 = sha256Hex(canonicalJson(stored));
     const metaTmp = path.join(tmp, '.meta.json.tmp');
-    fs.writeFileSync(metaTmp, text);
+    fs.writeFileSync(metaTmp, `${JSON.stringify({ ...stored, metaSha256 }, null, 1)}\n`);
     flush(metaTmp);
     fs.renameSync(metaTmp, metaPath(tmp));
-    fs.chmodSync(tmp, 0o755);
     if (fs.existsSync(target)) {
       aside = stagingName(parent, path.basename(target));
       fs.renameSync(target, aside);
     }
     fs.renameSync(tmp, target);
     flush(parent);
-    return { ...record, files, metaSha256: JSON.parse(text).metaSha256 as string };
+    return { ...record, files, metaSha256 };
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (aside && !fs.existsSync(target)) fs.renameSync(aside, target);
