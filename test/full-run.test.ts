@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { projectRoot } from '../src/core/paths';
-import { MODELS_DIR_ENV } from '../src/runs/persist';
+import { MODELS_DIR_ENV, checkKeptRun } from '../src/runs/persist';
 import { tempDir } from './support';
 
 const CLI = path.join(projectRoot(), 'dist', 'cli', 'full-run.js');
@@ -94,4 +94,25 @@ test('full-run: a bad argument is one line naming it, exit 1, nothing written', 
     assert.equal(r.stdout, '', `${args.join(' ')}: nothing on stdout (TensorFlow never started)`);
   }
   assert.equal(fs.existsSync(models), false, 'no models folder was made');
+});
+
+test('full-run: a truncated weights.bin in a kept run is one line, then trained again and kept whole', { timeout: 240_000 }, (t) => {
+  const models = tempModels(t);
+  const first = fullRun(['--model', 'case1', '--threads', '1', ...SMALL], models);
+  assert.equal(first.code, 0, first.stderr);
+  const { keptIn } = resultOf(first.stdout);
+  const weights = path.join(keptIn, 'weights.bin');
+  const size = fs.statSync(weights).size;
+  // What a full disk or a copy cut short leaves; tfjs alone would stop with a stack trace on every later run.
+  fs.truncateSync(weights, 6184 * 4);
+  const second = fullRun(['--model', 'case1', '--threads', '1', ...SMALL], models);
+  assert.equal(second.code, 0, second.stderr);
+  const damageLines = second.stderr.split('\n').filter((l) => l.includes(keptIn) && !l.includes('Trained and kept'));
+  assert.deepEqual(damageLines, [`[full-run] ${keptIn}: weights.bin is truncated (${6184 * 4} of ${size} bytes); training again`]);
+  assert.doesNotMatch(second.stderr, /\n\s+at /, 'no stack trace');
+  const b = resultOf(second.stdout);
+  assert.equal(b.source, 'trained');
+  assert.equal(b.keptIn, keptIn);
+  assert.equal(checkKeptRun(keptIn).ok, true);
+  assert.deepEqual(fs.readdirSync(models), [path.basename(keptIn)], 'nothing else is left in the models folder');
 });

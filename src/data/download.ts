@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
+import { removeLeftovers } from '../core/leftovers';
 import { DataError } from './idx';
 
 export interface DownloadProgress {
@@ -56,30 +57,10 @@ export function temporaryPath(dest: string): string {
  * other downloads in this one, are left alone: they may still be renamed into place.
  */
 export function removeStaleTemporaryFiles(dest: string): void {
-  const dir = path.dirname(dest);
   const prefix = `.${path.basename(dest)}.`;
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const pid = Number(name.slice(prefix.length).split('.')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || isRunning(pid)) continue;
-    fs.rmSync(path.join(dir, name), { force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  removeLeftovers(path.dirname(dest), (name) =>
+    name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : undefined,
+  );
 }
 
 /** Sizes as a progress line shows them: kB for the label files, MB for the image files. */

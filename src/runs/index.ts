@@ -7,6 +7,7 @@
  * augmented copies those runs use.
  */
 export {
-  MODELS_DIR_ENV, fitOrLoad, keptRun, listKeptRuns, modelsDir, weightsDifference, withAugmentedCopies,
-  type AugmentPlacement, type FitOrLoadSpec, type KeptRun, type KeptRunKeeper, type KeptRunOptions,
+  KEPT_RUN_FORMAT, KeptRunError, MODELS_DIR_ENV, checkKeptRun, fitOrLoad, keptRun, listKeptRuns, modelsDir, weightsDifference,
+  withAugmentedCopies, type AugmentPlacement, type FitOrLoadSpec, type KeepOptions, type KeptRun, type KeptRunKeeper,
+  type KeptRunOptions, type KeptRunState,
 } from './persist';

@@ -10,6 +10,13 @@
  * stored settings match. Folders are written under a temporary name and renamed when complete,
  * so an interrupted save never looks like a kept model.
  *
+ * A kept run checks itself before it is loaded: meta.json records the size and SHA-256 of every
+ * file beside it, its own checksum and the format version. A run that is missing a file, was
+ * cut short, altered, or kept by another version is reported in one line naming its folder and
+ * trained again (or refused, with `onDamage: 'refuse'`), because loading it would either crash
+ * inside tfjs or, worse, give a wrong model without a word. The damaged folder stays until the
+ * new run is complete and takes its place.
+ *
  * The models folder is `<project>/models` (gitignored) unless FMNIST_MODELS_DIR names another:
  * tests point it at a fresh temporary folder so that they neither reuse nor disturb real runs.
  *
@@ -23,6 +30,7 @@ import { augmentDataset, ImageDataGenerator, type AugmentOptions } from '../augm
 import { describeBackend, tf } from '../core/backend';
 import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
 import type { Hyperparameters } from '../core/config';
+import { removeLeftovers } from '../core/leftovers';
 import { projectRoot } from '../core/paths';
 import { showText } from '../display/display';
 import { evaluate } from '../training/evaluate';
@@ -70,9 +78,23 @@ export function runHash(architecture: string, settings: Json): string {
   return crypto.createHash('sha256').update(canonicalJson({ architecture, settings })).digest('hex').slice(0, 12);
 }
 
+/**
+ * The layout of a kept run. Runs of another format are reported and trained again, never loaded.
+ * Format 2 added the checksums; format 1 runs cannot be checked, so they count as another version.
+ */
+export const KEPT_RUN_FORMAT = 2;
+
+/** One file of a kept run as it was saved. */
+export interface KeptFile {
+  bytes: number;
+  sha256: string;
+}
+
 /** What meta.json holds. `format` changes when the layout does; other formats are not reused. */
 export interface SavedRunMeta {
-  format: 1;
+  format: typeof KEPT_RUN_FORMAT;
+  /** Every file of the run but meta.json (model.json, weights.bin), as saved. */
+  files: Record<string, KeptFile>;
   name: string;
   architecture: string;
   hash: string;
@@ -89,6 +111,33 @@ export interface SavedRunMeta {
   savedAt: string;
   /** The TensorFlow.js line of the machine that trained it. */
   backend: string;
+  /** SHA-256 of meta.json's own canonical JSON without this field, so that an edit to meta.json shows too. */
+  metaSha256: string;
+}
+
+/** How kept runs are looked up and kept; loadOrTrain, keptRun and fitOrLoad all take these. */
+export interface KeepOptions {
+  /** Where kept runs live. Default: modelsDir(). */
+  dir?: string;
+  /** Train even when a matching run is kept, and replace it. Default: false. */
+  retrain?: boolean;
+  /**
+   * What a kept run of these settings that fails its checks leads to: 'train' reports it in one
+   * line and trains again, replacing it once the new run is complete; 'refuse' throws that line
+   * (a KeptRunError) instead, for a caller that must not start hours of training unasked.
+   * Default: 'train'.
+   */
+  onDamage?: 'train' | 'refuse';
+  /** Where the one-line notes go (loaded from…, kept in…, damaged…). Default: showText; null for silence. */
+  log?: ((line: string) => void) | null;
+}
+
+/** A kept run that cannot be used or replaced; the message is one line naming the folder. */
+export class KeptRunError extends Error {
+  constructor(message: string, readonly folder: string) {
+    super(message);
+    this.name = 'KeptRunError';
+  }
 }
 
 export interface TrainResult {
@@ -98,7 +147,7 @@ export interface TrainResult {
   stopped?: boolean;
 }
 
-export interface LoadOrTrainSpec {
+export interface LoadOrTrainSpec extends KeepOptions {
   /** A short name for the folder: lower-case letters, digits, '-' and '_'. */
   name: string;
   /** The architecture, e.g. a model's name; part of the hash. */
@@ -114,14 +163,8 @@ export interface LoadOrTrainSpec {
    * and after loading, so the metrics returned always describe the test data of this call.
    */
   evaluate?: (model: tf.LayersModel) => Record<string, number>;
-  /** Where kept runs live. Default: modelsDir(). */
-  dir?: string;
-  /** Train even when a matching run is kept, and replace it. Default: false. */
-  retrain?: boolean;
   /** Read and write kept runs at all. False trains every time and saves nothing. Default: true. */
   keep?: boolean;
-  /** Where the one-line notes go (loaded from…, kept in…). Default: showText; null for silence. */
-  log?: ((line: string) => void) | null;
 }
 
 export interface KeptRun {
@@ -165,29 +208,137 @@ function metaPath(dir: string): string {
   return path.join(dir, 'meta.json');
 }
 
-/** Reads a kept run's meta.json; null when the folder is not a complete, readable run. */
-export function readRunMeta(dir: string): SavedRunMeta | null {
-  try {
-    const raw = JSON.parse(fs.readFileSync(metaPath(dir), 'utf8')) as Record<string, unknown>;
-    if (raw.format !== 1 || !fs.existsSync(path.join(dir, 'model.json'))) return null;
-    return { ...(raw as unknown as SavedRunMeta), history: historyFromJson(raw.history) };
-  } catch {
-    return null;
-  }
+function sha256Hex(data: string | Uint8Array): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-/** One row per kept run in the models folder, newest first, for a table. */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Why a file could not be read, in words: "is missing", "cannot be read (permission denied)". */
+function unreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'is missing';
+  if (code === 'EISDIR') return 'is a folder, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read (permission denied)';
+  return `cannot be read (${code ?? (err as Error).message})`;
+}
+
+/** A file name meta.json may list: a plain name inside the run's folder, never a path out of it. */
+const FILE_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** What is wrong with a parsed format-2 meta.json's fields, or undefined; the checksum is checked before. */
+function metaProblem(raw: Record<string, unknown>): string | undefined {
+  for (const key of ['name', 'architecture', 'hash', 'savedAt', 'backend'] as const) {
+    if (typeof raw[key] !== 'string') return `meta.json has no ${key}`;
+  }
+  if (typeof raw.trainSeconds !== 'number') return 'meta.json has no trainSeconds';
+  if (!isRecord(raw.metrics)) return 'meta.json has no metrics';
+  if (!isRecord(raw.files) || !isRecord(raw.files['model.json'])) return 'meta.json lists no model.json';
+  for (const [file, record] of Object.entries(raw.files)) {
+    if (!FILE_NAME_PATTERN.test(file) || file === 'meta.json') return `meta.json lists '${file}', which is not a file of the run`;
+    if (!isRecord(record) || typeof record.bytes !== 'number' || typeof record.sha256 !== 'string') return `meta.json has no size or checksum for ${file}`;
+  }
+  try {
+    historyFromJson(raw.history);
+  } catch (err) {
+    return `meta.json has no ${(err as Error).message.replace(' is missing', '')}`;
+  }
+  return undefined;
+}
+
+/** Checks one file of a kept run against its record in meta.json; the reason when it does not match. */
+function fileProblem(dir: string, file: string, expected: KeptFile): string | undefined {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(path.join(dir, file));
+  } catch (err) {
+    return `${file} ${unreadable(err)}`;
+  }
+  if (data.length < expected.bytes) return `${file} is truncated (${data.length} of ${expected.bytes} bytes)`;
+  if (data.length > expected.bytes) return `${file} has ${data.length - expected.bytes} bytes more than were saved (${data.length} of ${expected.bytes})`;
+  if (sha256Hex(data) !== expected.sha256) return `${file} does not match its checksum`;
+  return undefined;
+}
+
+/** A kept run's state: its meta.json when every check passes, else why it cannot be used. */
+export type KeptRunState = { ok: true; meta: SavedRunMeta } | { ok: false; reason: string };
+
+/**
+ * Checks a kept run's folder without loading the model: meta.json parses, is of this format and
+ * matches its own checksum and its folder's name, and every file it lists has its recorded size
+ * and SHA-256. The reason, when there is one, is a phrase such as "weights.bin is truncated (6184
+ * of 73728 bytes)", to follow the folder's name in one line.
+ */
+export function checkKeptRun(dir: string): KeptRunState {
+  const damaged = (reason: string): KeptRunState => ({ ok: false, reason });
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch (err) {
+    return damaged(`the folder ${unreadable(err)}`);
+  }
+  if (!stat.isDirectory()) return damaged('is a file, not a folder');
+  let text: string;
+  try {
+    text = fs.readFileSync(metaPath(dir), 'utf8');
+  } catch (err) {
+    return damaged(`meta.json ${unreadable(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return damaged('meta.json is not valid JSON');
+  }
+  if (!isRecord(raw)) return damaged('meta.json is not a JSON object');
+  if (raw.format !== KEPT_RUN_FORMAT) {
+    if (raw.format === 1) return damaged('was kept by an earlier version of this project (format 1, without checksums)');
+    return damaged(`was kept by another version of this project (format ${JSON.stringify(raw.format ?? null)}; this one reads ${KEPT_RUN_FORMAT})`);
+  }
+  const { metaSha256, ...rest } = raw;
+  if (typeof metaSha256 !== 'string' || sha256Hex(canonicalJson(rest)) !== metaSha256) return damaged('meta.json does not match its checksum');
+  const problem = metaProblem(rest);
+  if (problem) return damaged(problem);
+  if (`${String(rest.name)}-${String(rest.hash)}` !== path.basename(dir)) return damaged(`meta.json belongs to ${String(rest.name)}-${String(rest.hash)}, not to this folder`);
+  for (const [file, expected] of Object.entries(rest.files as Record<string, KeptFile>)) {
+    const wrong = fileProblem(dir, file, expected);
+    if (wrong) return damaged(wrong);
+  }
+  return { ok: true, meta: { ...(raw as unknown as SavedRunMeta), history: historyFromJson(rest.history) } };
+}
+
+/** Reads a kept run's meta.json; null when the folder is not a complete run that passes checkKeptRun. */
+export function readRunMeta(dir: string): SavedRunMeta | null {
+  const state = checkKeptRun(dir);
+  return state.ok ? state.meta : null;
+}
+
+/** A kept run's folder name: `<name>-<12 hex digits>`. */
+const RUN_FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}-[0-9a-f]{12}$/;
+
+/**
+ * One row per kept run in the models folder, newest first, for a table; its `state` is 'ok' or
+ * 'damaged: <reason>', and damaged runs come last. Staging folders of saves in progress (or of
+ * saves that were killed) start with a dot and are not runs.
+ */
 export function listKeptRuns(dir: string = modelsDir()): Array<Record<string, string | number>> {
   if (!fs.existsSync(dir)) return [];
   const rows: Array<{ savedAt: string; row: Record<string, string | number> }> = [];
   for (const entry of fs.readdirSync(dir)) {
-    if (entry.startsWith('.')) continue;
-    const meta = readRunMeta(path.join(dir, entry));
-    if (!meta) continue;
+    if (!RUN_FOLDER_PATTERN.test(entry)) continue;
+    const state = checkKeptRun(path.join(dir, entry));
+    if (!state.ok) {
+      rows.push({ savedAt: '', row: { folder: entry, state: `damaged: ${state.reason}`, architecture: '', epochs: '', 'test acc': '', 'train time': '', saved: '' } });
+      continue;
+    }
+    const { meta } = state;
     rows.push({
       savedAt: meta.savedAt,
       row: {
         folder: entry,
+        state: 'ok',
         architecture: meta.architecture,
         epochs: meta.history.loss.length,
         'test acc': Number.isFinite(meta.metrics.testAcc) ? Number(meta.metrics.testAcc.toFixed(4)) : '',
@@ -196,7 +347,7 @@ export function listKeptRuns(dir: string = modelsDir()): Array<Record<string, st
       },
     });
   }
-  return rows.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1)).map((r) => r.row);
+  return rows.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0)).map((r) => r.row);
 }
 
 function formatSeconds(s: number): string {
@@ -213,25 +364,132 @@ function sameSettings(meta: SavedRunMeta, architecture: string, settings: Json):
 }
 
 /**
- * Writes model and meta into a temporary folder beside the target and renames it into place, so
- * the target is either absent or complete. A target that exists already is replaced (it was
- * found unusable, or `retrain` was asked for).
+ * Staging folders are `.tmp-<run folder>-<pid>-<6 characters>` beside the runs: the dot keeps them
+ * out of every listing, and the pid tells a save in progress from one whose process was killed.
  */
-async function saveRun(model: tf.LayersModel, meta: SavedRunMeta, target: string): Promise<void> {
+const STAGING_PATTERN = /^\.tmp-.+-(\d+)-[A-Za-z0-9]{6}$/;
+
+function stagingName(parent: string, base: string): string {
+  return path.join(parent, `.tmp-${base}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`);
+}
+
+/**
+ * Removes the staging folders that a killed save left behind (their process is gone); they never
+ * count as runs, but would otherwise pile up at the size of a model each. Another live process's
+ * staging folder is a save in progress and is left alone.
+ */
+function removeStaleStaging(parent: string): void {
+  removeLeftovers(parent, (name) => {
+    const match = STAGING_PATTERN.exec(name);
+    return match ? Number(match[1]) : undefined;
+  });
+}
+
+/** Flushes a file or folder to the disk, so that a rename after it never exposes unwritten data. */
+function flush(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The size and SHA-256 of a file just written, flushed to the disk. */
+function keptFile(file: string): KeptFile {
+  flush(file);
+  const data = fs.readFileSync(file);
+  return { bytes: data.length, sha256: sha256Hex(data) };
+}
+
+/** A path for the one-line notes: relative to the working folder when inside it, else absolute. */
+function shownPath(file: string): string {
+  const shown = path.relative(process.cwd(), file);
+  return shown.startsWith('..') || path.isAbsolute(shown) || shown === '' ? file : shown;
+}
+
+/**
+ * Throws one line, `lead` and why, when no run could be kept under `parent`: checked before
+ * training, because a models folder that cannot be written would otherwise lose the training at
+ * its end. It tries what the save will do (make a staging folder) rather than trusting the mode
+ * bits, which root ignores.
+ */
+function assertKeepable(parent: string, folder: string, lead: string): void {
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    const probe = stagingName(parent, 'probe');
+    fs.mkdirSync(probe);
+    fs.rmdirSync(probe);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : code ?? (err as Error).message;
+    throw new KeptRunError(
+      `${lead}: ${shownPath(parent)} is not writable (${why}); nothing was trained (${MODELS_DIR_ENV} can name another folder)`, folder,
+    );
+  }
+}
+
+/**
+ * Writes model and meta into a staging folder beside the target and renames it into place, so
+ * the target is either the old run or the new complete one, never half of either. meta.json is
+ * written last, through a temporary file and a rename, after every other file is flushed and
+ * checksummed. A target that exists already (damaged, or `retrain`) is moved aside only now.
+ */
+async function saveRun(model: tf.LayersModel, record: Omit<SavedRunMeta, 'files' | 'metaSha256'>, target: string): Promise<SavedRunMeta> {
   const parent = path.dirname(target);
   fs.mkdirSync(parent, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(parent, `.tmp-${path.basename(target)}-`));
+  removeStaleStaging(parent);
+  const tmp = stagingName(parent, path.basename(target));
+  fs.mkdirSync(tmp);
+  let aside: string | undefined;
   try {
     await model.save(`file://${tmp}`);
-    fs.writeFileSync(metaPath(tmp), `${JSON.stringify({ ...meta, history: historyToJson(meta.history) }, null, 1)}\n`);
-    // mkdtemp makes the folder private (0700); a kept run is ordinary project output.
-    fs.chmodSync(tmp, 0o755);
-    if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
+    const files: Record<string, KeptFile> = {};
+    for (const file of fs.readdirSync(tmp).sort()) files[file] = keptFile(path.join(tmp, file));
+    // Stored as JSON reads it back (NaN as null), so that the checksum covers exactly what is read.
+    const stored = JSON.parse(JSON.stringify({ ...record, files, history: historyToJson(record.history) })) as Record<string, Json>;
+    const metaSha256 = sha256Hex(canonicalJson(stored));
+    const metaTmp = path.join(tmp, '.meta.json.tmp');
+    fs.writeFileSync(metaTmp, `${JSON.stringify({ ...stored, metaSha256 }, null, 1)}\n`);
+    flush(metaTmp);
+    fs.renameSync(metaTmp, metaPath(tmp));
+    if (fs.existsSync(target)) {
+      aside = stagingName(parent, path.basename(target));
+      fs.renameSync(target, aside);
+    }
     fs.renameSync(tmp, target);
+    flush(parent);
+    return { ...record, files, metaSha256 };
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
+    if (aside && !fs.existsSync(target)) fs.renameSync(aside, target);
+    aside = undefined;
     throw err;
+  } finally {
+    if (aside) fs.rmSync(aside, { recursive: true, force: true });
   }
+}
+
+/** Bytes per value of each dtype a weights manifest may name, quantized ones included. */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/**
+ * Loads a checked run's model. The weights are measured against model.json's manifest before
+ * the model is built, because tfjs builds the layers first and a weight file that does not fit
+ * would leave their initial tensors behind when loading fails.
+ */
+async function loadKeptModel(folder: string): Promise<tf.LayersModel> {
+  const artifacts = await tf.io.fileSystem(path.join(folder, 'model.json')).load();
+  const data = artifacts.weightData;
+  const have = data === undefined ? 0 : Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength;
+  let need = 0;
+  for (const spec of artifacts.weightSpecs ?? []) {
+    const bytes = DTYPE_BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (bytes === undefined) throw new Error(`weight ${spec.name} has dtype ${spec.dtype}, which a kept run never holds`);
+    need += bytes * spec.shape.reduce((a, b) => a * b, 1);
+  }
+  if (have !== need) throw new Error(`the weights hold ${have} bytes where model.json's manifest needs ${need}`);
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
 /** Where a run of this name and hash is kept. */
@@ -246,21 +504,43 @@ function logger(log: ((line: string) => void) | null | undefined): (line: string
   return log === undefined ? showText : log ?? (() => undefined);
 }
 
-/** The kept run in `folder` when it is complete and holds exactly these settings; its model is the caller's. */
+/**
+ * The kept run in `folder` when it passes its checks and holds exactly these settings; its model
+ * is the caller's. Otherwise undefined, after making sure a new run could be kept, and after one
+ * line saying what was wrong with the folder when there was one; with `onDamage: 'refuse'` that
+ * line is thrown instead. With `retrain` the folder is not looked at.
+ */
 async function findKept(
-  folder: string, hash: string, architecture: string, settings: Json, log: (line: string) => void,
+  folder: string, hash: string, architecture: string, settings: Json, options: KeepOptions,
 ): Promise<{ model: tf.LayersModel; meta: SavedRunMeta } | undefined> {
-  if (!fs.existsSync(folder)) return undefined;
-  const meta = readRunMeta(folder);
-  if (meta && meta.hash === hash && sameSettings(meta, architecture, settings)) {
-    const model = await tf.loadLayersModel(`file://${path.join(folder, 'model.json')}`);
-    log(
-      `불러옴 Loaded ${path.basename(folder)}: ${meta.history.loss.length} epochs, trained ${meta.savedAt.slice(0, 10)} ` +
-        `in ${formatSeconds(meta.trainSeconds)}; no training needed`,
-    );
-    return { model, meta };
+  const log = logger(options.log);
+  const parent = path.dirname(folder);
+  removeStaleStaging(parent);
+  if (options.retrain || !fs.existsSync(folder)) {
+    assertKeepable(parent, folder, `${shownPath(folder)}: cannot keep a new run`);
+    return undefined;
   }
-  log(`${path.basename(folder)} is incomplete or does not match; training again`);
+  let state = checkKeptRun(folder);
+  if (state.ok && (state.meta.hash !== hash || !sameSettings(state.meta, architecture, settings))) {
+    state = { ok: false, reason: 'meta.json holds other settings than its folder name says' };
+  }
+  if (state.ok) {
+    const { meta } = state;
+    try {
+      const model = await loadKeptModel(folder);
+      log(
+        `불러옴 Loaded ${path.basename(folder)}: ${meta.history.loss.length} epochs, trained ${meta.savedAt.slice(0, 10)} ` +
+          `in ${formatSeconds(meta.trainSeconds)}; no training needed`,
+      );
+      return { model, meta };
+    } catch (err) {
+      state = { ok: false, reason: `model.json and weights.bin do not load (${String((err as Error).message).split('\n')[0]})` };
+    }
+  }
+  const line = `${shownPath(folder)}: ${state.reason}`;
+  if (options.onDamage === 'refuse') throw new KeptRunError(`${line}; not training again (onDamage: 'refuse')`, folder);
+  assertKeepable(parent, folder, `${line}; cannot train again`);
+  log(`${line}; training again`);
   return undefined;
 }
 
@@ -271,8 +551,8 @@ async function keepTrained(
   model: tf.LayersModel, history: History, metrics: Record<string, number>, wallSeconds: number, log: (line: string) => void,
 ): Promise<SavedRunMeta> {
   const epochSeconds = history.seconds.reduce((a, b) => a + b, 0);
-  const meta: SavedRunMeta = {
-    format: 1,
+  const meta = await saveRun(model, {
+    format: KEPT_RUN_FORMAT,
     name: run.name,
     architecture: run.architecture,
     hash: run.hash,
@@ -283,10 +563,8 @@ async function keepTrained(
     trainSeconds: epochSeconds > 0 ? epochSeconds : wallSeconds,
     savedAt: new Date().toISOString(),
     backend: describeBackend(),
-  };
-  await saveRun(model, meta, folder);
-  const shown = path.relative(process.cwd(), folder);
-  log(`저장함 Trained and kept in ${shown.startsWith('..') || path.isAbsolute(shown) ? folder : shown}`);
+  }, folder);
+  log(`저장함 Trained and kept in ${shownPath(folder)}`);
   return meta;
 }
 
@@ -304,7 +582,7 @@ export async function loadOrTrain(spec: LoadOrTrainSpec): Promise<KeptRun> {
   const dir = runFolder(spec.name, hash, spec.dir);
   const measure = (model: tf.LayersModel) => (spec.evaluate ? spec.evaluate(model) : {});
 
-  const found = keep && !spec.retrain ? await findKept(dir, hash, spec.architecture, spec.settings, log) : undefined;
+  const found = keep ? await findKept(dir, hash, spec.architecture, spec.settings, spec) : undefined;
   if (found) {
     return { name: spec.name, model: found.model, history: found.meta.history, metrics: measure(found.model), source: 'loaded', hash, dir, meta: found.meta };
   }
@@ -370,17 +648,11 @@ function trainingSettings(plan: TrainingPlan): { architecture: string; settings:
   };
 }
 
-export interface KeptRunOptions {
+export interface KeptRunOptions extends KeepOptions {
   /** Test data: the kept run's metrics become { testLoss, testAcc, testSamples }. */
   test?: { x: tf.Tensor; y: tf.Tensor1D };
   /** Recorded in meta.json, not part of the key. Default: the fit settings. */
   hyperparameters?: Readonly<Record<string, unknown>>;
-  /** Where kept runs live. Default: modelsDir(). */
-  dir?: string;
-  /** Train even when a matching run is kept, and replace it. Default: false. */
-  retrain?: boolean;
-  /** Where the one-line notes go (loaded from…, kept in…). Default: showText; null for silence. */
-  log?: ((line: string) => void) | null;
 }
 
 /** fit's `keep` option, and afterwards what it loaded or kept. */
@@ -398,7 +670,6 @@ export interface KeptRunKeeper extends RunKeeper {
  * or trains and keeps it. The model must be compiled; a loaded run's weights are copied into it.
  */
 export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeeper {
-  const log = logger(options.log);
   const keeper = {
     name,
     hash: null as string | null,
@@ -411,7 +682,7 @@ export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeep
       const folder = runFolder(name, hash, options.dir);
       keeper.hash = hash;
       keeper.started = performance.now();
-      const found = options.retrain ? undefined : await findKept(folder, hash, architecture, settings, log);
+      const found = await findKept(folder, hash, architecture, settings, options);
       if (!found) return undefined;
       plan.model.setWeights(found.model.getWeights());
       found.model.dispose();
@@ -427,7 +698,8 @@ export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeep
       const metrics = test ? testMetrics(plan.model, test) : {};
       const { model: _model, x: _x, y: _y, ...fitSettings } = plan;
       const record = { name, architecture, hash, settings, hyperparameters: options.hyperparameters ?? fitSettings };
-      keeper.meta = await keepTrained(folder, record, plan.model, history, metrics, (performance.now() - keeper.started) / 1000, log);
+      const seconds = (performance.now() - keeper.started) / 1000;
+      keeper.meta = await keepTrained(folder, record, plan.model, history, metrics, seconds, logger(options.log));
       keeper.hash = hash;
       keeper.dir = folder;
     },
@@ -446,7 +718,7 @@ export type FitHyperparameters = Pick<
   'epochs' | 'batchSize' | 'validationSplit' | 'seed' | 'learningRate' | 'beta1' | 'beta2' | 'epsilon'
 >;
 
-export interface FitOrLoadSpec {
+export interface FitOrLoadSpec extends KeepOptions {
   /** The kept run's folder name, e.g. 'case1'. */
   name: string;
   /** A fresh, seeded, uncompiled model; fitOrLoad compiles it with Adam from `hp`. */
@@ -464,10 +736,8 @@ export interface FitOrLoadSpec {
   /** Test data: the metrics become { testLoss, testAcc, testSamples }. */
   test?: { x: tf.Tensor; y: tf.Tensor1D };
   callbacks?: TrainingCallbacks | TrainingCallbacks[];
-  dir?: string;
-  retrain?: boolean;
+  /** Read and write kept runs at all. False trains every time and saves nothing. Default: true. */
   keep?: boolean;
-  log?: ((line: string) => void) | null;
 }
 
 /**
@@ -487,7 +757,10 @@ export async function fitOrLoad(spec: FitOrLoadSpec): Promise<KeptRun> {
   });
   const keeper = spec.keep === false
     ? undefined
-    : keptRun(spec.name, { test: spec.test, hyperparameters: { ...hp, epochs, validationSplit }, dir: spec.dir, retrain: spec.retrain, log: spec.log });
+    : keptRun(spec.name, {
+      test: spec.test, hyperparameters: { ...hp, epochs, validationSplit },
+      dir: spec.dir, retrain: spec.retrain, onDamage: spec.onDamage, log: spec.log,
+    });
   const run = fit(model, spec.x, spec.y, {
     epochs,
     batchSize: hp.batchSize,
@@ -497,7 +770,15 @@ export async function fitOrLoad(spec: FitOrLoadSpec): Promise<KeptRun> {
     augment: spec.augment ? new ImageDataGenerator({ ...spec.augment, seed: hp.seed }) : undefined,
     keep: keeper,
   });
-  await run.done;
+  try {
+    await run.done;
+  } catch (err) {
+    // A kept run refused (onDamage: 'refuse') or a models folder that cannot be written ends
+    // the call before training; the model built for it is nobody else's to dispose.
+    model.optimizer?.dispose();
+    model.dispose();
+    throw err;
+  }
   // The optimizer's slots are not part of a kept run; freeing them now keeps memory flat
   // across the notebook's several trainings.
   model.optimizer?.dispose();

@@ -80,7 +80,8 @@ export interface FitOptions {
    * Where a finished training is kept and looked up, e.g. `fm.keptRun("case2")` (runs/persist.ts).
    * When it holds a run of exactly this training (model, compile settings, fit settings, data), its
    * weights and history are loaded into the model instead of training; otherwise the model trains
-   * and the finished run is kept. Default: none, always train.
+   * and the finished run is kept. A kept run that fails its checksums is reported in one line and
+   * trained again, never loaded. Default: none, always train.
    */
   keep?: RunKeeper;
 }
