@@ -3,17 +3,22 @@
 // started one (JupyterLab, the export runner, a hub's server) is killed outright, no signal
 // reaches the kernel: it would train on, hold its memory and ports, and leave its connection file
 // (with the kernel's HMAC key) behind. This watch ends the kernel once its parent is gone and
-// removes that file.
+// removes that file. It runs on a thread of its own, because a training cell can keep the
+// kernel's main thread busy for seconds at a time, and timers there would wait for it.
 'use strict';
-const fs = require('node:fs');
+const { Worker } = require('node:worker_threads');
 
-const POLL_MS = 1000;
-const parent = process.ppid;
 const at = process.argv.indexOf('--config-path');
-const connectionFile = at > 0 ? process.argv[at + 1] : undefined;
-
+const watch = `
+const fs = require('node:fs');
+const { workerData } = require('node:worker_threads');
 setInterval(() => {
-  if (process.ppid === parent) return;
-  if (connectionFile) fs.rmSync(connectionFile, { force: true });
-  process.exit(0);
-}, POLL_MS).unref();
+  if (process.ppid === workerData.parent) return;
+  if (workerData.connectionFile) fs.rmSync(workerData.connectionFile, { force: true });
+  process.kill(process.pid, 'SIGKILL');
+}, workerData.pollMs);
+`;
+new Worker(watch, {
+  eval: true,
+  workerData: { parent: process.ppid, connectionFile: at > 0 ? process.argv[at + 1] : undefined, pollMs: 500 },
+}).unref();

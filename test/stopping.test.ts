@@ -65,6 +65,13 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs =
 
 const kernelOf = (run: Started) => tagged(run.tag).find((p) => p.cmdline.includes('tslab kernel'));
 
+/** The connection file a kernel was started with (`--config-path`); nbclient puts it in /tmp. */
+function connectionFileOf(kernel: { cmdline: string }): string {
+  const file = /--config-path (\S+)/.exec(kernel.cmdline)?.[1];
+  assert.ok(file, `no --config-path in ${kernel.cmdline}`);
+  return file;
+}
+
 for (const signal of SIGNALS) {
   for (const target of TARGETS) {
     test(`npm run export: ${signal} to ${target} ends runner and kernel, adds no file`, { timeout: 120_000 }, async (t) => {
@@ -72,10 +79,12 @@ for (const signal of SIGNALS) {
       const out = path.join(fs.mkdtempSync(path.join(ROOT, '.jupyter', 'stop-')), 'x.html');
       const run = npm(['run', 'export', '--', NOTEBOOK, '--epochs', '30', '--train-samples', '6000', '--out', out], {});
       try {
-        assert.ok(await waitFor(() => kernelOf(run), 90_000), `no kernel within 90 s:\n${run.output().slice(-1500)}`);
+        const kernel = await waitFor(() => kernelOf(run), 90_000);
+        assert.ok(kernel, `no kernel within 90 s:\n${run.output().slice(-1500)}`);
         await sleep(1000);
         const ms = await stopAndWait(run, targetPid(run, target, 'export.js'), signal);
         t.diagnostic(`everything gone ${ms} ms after ${signal}`);
+        assert.equal(fs.existsSync(connectionFileOf(kernel)), false, 'the kernel\'s connection file is removed');
         assert.deepEqual(fs.readdirSync(path.dirname(out)), [], 'no report, no temporary file');
         assert.deepEqual(runtimeFiles(), before, 'no connection file left in .jupyter/runtime');
       } finally {
@@ -155,7 +164,8 @@ test('a kernel whose runner is killed outright (SIGKILL) ends by itself and remo
     const gone = await waitFor(() => tagged(run.tag).length === 0, GONE_WITHIN_MS, 100);
     assert.ok(gone, `the kernel outlived its runner: ${JSON.stringify(tagged(run.tag))}`);
     t.diagnostic(`kernel gone ${Date.now() - sent} ms after its runner was killed`);
-    assert.deepEqual(runtimeFiles(), before, 'its connection file is removed');
+    assert.equal(fs.existsSync(connectionFileOf(kernel)), false, 'its connection file is removed');
+    assert.deepEqual(runtimeFiles(), before, 'nothing added to .jupyter/runtime');
   } finally {
     killEverything(run);
   }
