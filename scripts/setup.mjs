@@ -195,11 +195,14 @@ function npmOnPath() {
 }
 
 function nodeGypScript() {
+  // node-gyp ships inside npm: beside the npm running this script, or the one on PATH when the
+  // script is run by hand.
+  const besideNpm = (npmCli) => npmCli && path.join(path.dirname(npmCli), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   const candidates = [
     process.env.npm_config_node_gyp,
-    process.env.npm_execpath && path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    besideNpm(process.env.npm_execpath),
     path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
-    npmOnPath() && path.join(npmOnPath(), '..', '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    besideNpm(npmOnPath()),
   ].filter(Boolean);
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found) throw new SetupError('node-gyp not found (it ships with npm); install npm or set npm_config_node_gyp');
