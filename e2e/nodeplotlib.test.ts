@@ -116,7 +116,7 @@ test('tutorial with FMNIST_PLOTS=nodeplotlib: the page draws every figure, closi
   for (const address of otherAddresses()) {
     assert.equal(await connects(address, port), false, `the figures are reachable on ${address}:${port}`);
   }
-  log(`bound to 127.0.0.1 only (also tried ${otherAddresses().join(', ') || 'no other address: none here'})`);
+  log(`bound to 127.0.0.1 only (refused on ${otherAddresses().join(', ') || 'no other address: this machine has none'})`);
 
   let tree: number[] = [];
   try {
