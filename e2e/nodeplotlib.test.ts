@@ -3,13 +3,17 @@
  * its figures on NODEPLOTLIB_PORT; Chromium opens the page, every figure draws, and once the tab
  * is closed the script ends by itself, leaving no process behind.
  *
- * nodeplotlib's page loads plotly.js 1.58.4 from cdn.plot.ly (and Roboto from Google Fonts). The
- * test has no network: the CDN request is answered with the project's plotly.js-dist-min 4.x
- * (nodeplotlib calls only Plotly.newPlot and Plotly.react, which 4.x has), and every other
- * request that is not to the tutorial's server is aborted and listed.
+ * This drives the page users really get: nothing on it is swapped or answered by the test. The
+ * browser has no network beyond the tutorial's own server (every other request is aborted and
+ * listed, and the list must stay empty), so the page only draws if patches/nodeplotlib+1.1.2.patch
+ * serves it plotly.js from the project's plotly.js-dist-min rather than from a CDN. The test also
+ * checks that the server listens on 127.0.0.1 alone, from the kernel's socket table and by trying
+ * the machine's other addresses.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -29,9 +33,51 @@ import {
   waitForFigures,
 } from './helpers';
 
-const PLOTLY_BUNDLE = path.join(ROOT, 'node_modules', 'plotly.js-dist-min', 'plotly.min.js');
+/** The plotly.js the project ships, which the patched page must load. */
+const PLOTLY_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'plotly.js-dist-min', 'package.json'), 'utf8')) as { version: string }).version;
 /** Script mode draws: first image, first 16 images, history, augmentation (no live chart). */
 const EXPECTED_FIGURES = 4;
+
+/** The training-history figure: loss and accuracy, each for training and validation. */
+const HISTORY_TRACES = 4;
+
+/** Addresses (IPv4 dotted, IPv6 as written) with a socket listening on port, from /proc/net/tcp{,6}. */
+function listeners(port: number): string[] {
+  const found: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 4 || cols[3] !== '0A') continue; // 0A: TCP_LISTEN
+      const [hexAddr, hexPort] = cols[1].split(':');
+      if (parseInt(hexPort, 16) !== port) continue;
+      found.push(hexAddr.length === 8 ? hexAddr.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.') : `[${hexAddr}]`);
+    }
+  }
+  return found;
+}
+
+/** This machine's addresses other than loopback, IPv4 only (what a neighbour would dial). */
+function otherAddresses(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a): a is os.NetworkInterfaceInfo => Boolean(a) && a!.family === 'IPv4' && !a!.internal)
+    .map((a) => a.address);
+}
+
+/** Whether a TCP connection to host:port is accepted within 3 s. */
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 3000 });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
 
 const cleanup = new Cleanup();
 after(() => cleanup.run());
@@ -66,20 +112,24 @@ test('tutorial with FMNIST_PLOTS=nodeplotlib: the page draws every figure, closi
     250,
   ).catch(failWithOutput);
   log(`nodeplotlib serves on port ${port}`);
+  assert.deepEqual(listeners(port), ['127.0.0.1'], `listening sockets on port ${port}`);
+  for (const address of otherAddresses()) {
+    assert.equal(await connects(address, port), false, `the figures are reachable on ${address}:${port}`);
+  }
+  log(`bound to 127.0.0.1 only (refused on ${otherAddresses().join(', ') || 'no other address: this machine has none'})`);
 
   let tree: number[] = [];
   try {
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const local = new RegExp(`^(http://(127\\.0\\.0\\.1|localhost):${port}/|data:|blob:|about:)`);
-    const cdn: string[] = [];
+    const local = new RegExp(`^(http://127\\.0\\.0\\.1:${port}/|data:|blob:|about:)`);
+    const served: string[] = [];
     const aborted: string[] = [];
-    await context.route('**/*', async (route) => {
+    await context.route('**', async (route) => {
       const url = route.request().url();
-      if (local.test(url)) return route.continue();
-      if (/^https:\/\/cdn\.plot\.ly\/plotly-[\d.]+(\.min)?\.js$/.test(url)) {
-        cdn.push(url);
-        return route.fulfill({ status: 200, contentType: 'application/javascript; charset=utf-8', body: fs.readFileSync(PLOTLY_BUNDLE) });
+      if (local.test(url)) {
+        served.push(new URL(url).pathname);
+        return route.continue();
       }
       aborted.push(url);
       return route.abort('internetdisconnected');
@@ -114,13 +164,13 @@ test('tutorial with FMNIST_PLOTS=nodeplotlib: the page draws every figure, closi
     }
     await page.mouse.move(5, 5);
     await page.screenshot({ path: screenshotPath('nodeplotlib-all.png'), fullPage: true });
-    assert.ok(cdn.length >= 1, 'the page did not ask for plotly.js from cdn.plot.ly (answered locally)');
-    log(`answered from plotly.js-dist-min: ${cdn.join(', ')}; aborted: ${aborted.length ? [...new Set(aborted.map((u) => new URL(u).host))].join(', ') : 'none'}`);
-    assert.deepEqual(
-      aborted.filter((u) => !/^https:\/\/fonts\.(gstatic|googleapis)\.com\//.test(u)),
-      [],
-      'requests other than the page, plotly.js and its web fonts',
-    );
+    assert.deepEqual(aborted, [], 'the page asked for something beyond the tutorial\'s server');
+    assert.ok(served.includes('/plotly.min.js'), `the page did not load plotly.js from its server: ${JSON.stringify(served)}`);
+    assert.equal(await page.evaluate(() => (window as unknown as { Plotly: { version: string } }).Plotly.version), PLOTLY_VERSION, 'plotly.js on the page');
+    log(`plotly.js ${PLOTLY_VERSION} from the tutorial's server; requests elsewhere: none`);
+    const history = figures.find((f) => f.text.includes('손실 Loss') && f.text.includes('정확도 Accuracy'));
+    assert.ok(history, `no training-history figure among ${JSON.stringify(distinct(figures))}`);
+    assert.equal(history.traces, HISTORY_TRACES, `traces of the training-history figure: ${JSON.stringify(history)}`);
     assert.deepEqual(pageErrors, [], 'uncaught errors on the nodeplotlib page');
     assert.match(tutorial.text(), /test accuracy \d/, 'the tutorial evaluated the model');
 

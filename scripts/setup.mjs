@@ -2,7 +2,9 @@
 // Runs as the project's `postinstall` (and as `npm run setup`). It turns a fresh clone into a
 // working project in five idempotent steps, each skipped when its result is already in place:
 //   0. the patches in patches/ applied to node_modules with patch-package (tfjs-node 4.22.0 calls
-//      util.isNullOrUndefined, which Node.js 23 removed; see the README's "Node.js versions");
+//      util.isNullOrUndefined, which Node.js 23 removed; see the README's "Node.js versions";
+//      nodeplotlib 1.1.2 is made to serve its page this project's plotly.js and listen on
+//      127.0.0.1 only; see the README's "Offline");
 //   1. the project's Python environment (.venv) with JupyterLab, nbconvert and nbclient;
 //   2. a native TensorFlow binding for @tensorflow/tfjs-node. On Linux x64 with g++ and make it is
 //      built against the TensorFlow C library inside the `tensorflow-cpu` wheel on PyPI (2.21, the
@@ -68,7 +70,7 @@ function applyPatches() {
   if (!fs.existsSync(cli)) throw new SetupError('node_modules/patch-package is missing; run npm install');
   // patch-package recognises patches that are already applied, so this is safe to repeat.
   run(process.execPath, [cli, '--error-on-fail'], { quiet: true });
-  log('patches/ applied (tfjs-node without util.isNullOrUndefined, for Node.js 23 and newer)');
+  log('patches/ applied (tfjs-node without util.isNullOrUndefined, for Node.js 23 and newer; nodeplotlib offline and on 127.0.0.1)');
 }
 
 // Step 1 ---------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@
  *   4.8 MB) travels inside the first such output of the kernel session only, so a notebook
  *   exported to HTML carries it exactly once and draws every figure offline.
  * - In a script (`npm run tutorial`), FMNIST_PLOTS picks `files` (a self-contained HTML page per
- *   figure under reports/figures/) or `nodeplotlib` (a browser tab served by nodeplotlib).
+ *   figure under reports/figures/) or `nodeplotlib` (a browser tab served by nodeplotlib on
+ *   127.0.0.1; patches/nodeplotlib+1.1.2.patch makes its page load this project's plotly.js from
+ *   that server instead of a CDN, so it draws offline too).
  *
  * Introduced in notebook 01, where the first image is drawn.
  */
@@ -280,7 +282,7 @@ function showWithNodeplotlib(fig: Figure): void {
   if (nodeplotlibQueue.length === 0) {
     process.stdout.write(
       '그림은 스크립트가 끝나면 브라우저 탭에 함께 열립니다. 탭을 닫으면 스크립트가 끝납니다. ' +
-        'Figures open together in a browser tab served by nodeplotlib when the script is done (it loads plotly.js from cdn.plot.ly); ' +
+        'Figures open together in a browser tab served by nodeplotlib when the script is done; ' +
         `the script ends when the tab is closed. ${PLOTS_ENV}=files writes HTML files instead.\n`,
     );
     process.once('beforeExit', () => {
