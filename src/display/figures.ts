@@ -538,7 +538,7 @@ export interface ConfusionMatrixOptions {
 /**
  * A confusion matrix as an annotated heatmap: rows are true labels, top to bottom, columns the
  * predicted ones. Counts are written into the cells as annotations (white on dark cells), which
- * every plotly.js version draws, nodeplotlib's 1.x included.
+ * plotly.js draws the same way in Jupyter and on nodeplotlib's page.
  */
 export function confusionMatrixFigure(matrix: number[][], labels: string[], opts: ConfusionMatrixOptions = {}): Figure {
   const n = labels.length;
