@@ -3,7 +3,7 @@
 // working project in five idempotent steps, each skipped when its result is already in place:
 //   0. the patches in patches/ applied to node_modules with patch-package (tfjs-node 4.22.0 calls
 //      util.isNullOrUndefined, which Node.js 23 removed; see the README's "Node.js versions");
-//   1. the project's Python environment (.venv) with JupyterLab, nbconvert and nbclient;
+//   1. the project's Python environment (.venv) with JupyterLab, nbconvert, nbclient and TensorBoard;
 //   2. a native TensorFlow binding for @tensorflow/tfjs-node. On Linux x64 with g++ and make it is
 //      built against the TensorFlow C library inside the `tensorflow-cpu` wheel on PyPI (2.21, the
 //      version every test and figure of the project comes from); elsewhere, tfjs-node's own
@@ -92,7 +92,7 @@ function ensureVenv() {
         `on Debian/Ubuntu: apt-get install python3-venv): ${lastLine(`${made.stderr ?? ''}${made.error?.message ?? ''}`)}`);
     }
   }
-  log('installing requirements.txt into .venv (JupyterLab, nbconvert, nbclient)');
+  log('installing requirements.txt into .venv (JupyterLab, nbconvert, nbclient, TensorBoard)');
   run(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements], { quiet: true });
   fs.writeFileSync(stamp, `${wanted}\n`);
 }

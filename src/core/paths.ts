@@ -31,3 +31,11 @@ export function projectRoot(): string {
   root ??= findRoot(__dirname);
   return root;
 }
+
+/**
+ * Where TensorBoard logs go (gitignored): fit's TensorBoard callback writes `logs/<run>/` here and
+ * `npm run tensorboard` reads it by default.
+ */
+export function logsDir(): string {
+  return path.join(projectRoot(), 'logs');
+}

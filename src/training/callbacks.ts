@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { tf } from '../core/backend';
-import { projectRoot } from '../core/paths';
+import { logsDir } from '../core/paths';
 import { keepCheckpoint, loadKeptModelFrom } from '../runs/persist';
 import type { EpochLogs, History, TrainingCallbacks, TrainingContext } from './history';
 
@@ -366,11 +366,6 @@ export interface TensorBoardOptions {
    * count of batches since the start.
    */
   updateFreq?: 'epoch' | number;
-}
-
-/** The folder under the project that TensorBoard logs go to (gitignored); `npm run tensorboard` reads it. */
-export function logsDir(): string {
-  return path.join(projectRoot(), 'logs');
 }
 
 /**
