@@ -9,7 +9,8 @@ import { projectRoot } from '../core/paths';
 import { normalize, reshape, toTensors } from '../data/preprocess';
 import { buildSeedModel } from '../model/models';
 import { checkKeptRun } from '../runs/persist';
-import { EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard } from './callbacks';
+import { ModelCheckpoint } from '../runs/checkpoint';
+import { EarlyStopping, ReduceLROnPlateau, TensorBoard } from './callbacks';
 import { FitOptions, fit } from './fit';
 import { EpochLogs, History, TrainingCallbacks, TrainingContext, emptyHistory } from './history';
 
