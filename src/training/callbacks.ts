@@ -116,7 +116,7 @@ export class EarlyStopping implements TrainingCallbacks {
   readonly baseline: number | undefined;
   readonly restoreBestWeights: boolean;
   readonly startFromEpoch: number;
-  readonly shapesTraining?: Readonly<Record<string, unknown>>;
+  readonly shapesTraining: Readonly<Record<string, unknown>>;
   /** The epoch (from 0) at which it stopped training; 0 when it did not, as Keras. */
   stoppedEpoch = 0;
   /** The epoch (from 0) with the best monitored value. */
@@ -134,14 +134,12 @@ export class EarlyStopping implements TrainingCallbacks {
     this.startFromEpoch = checkCount('EarlyStopping', 'startFromEpoch', options.startFromEpoch ?? 0);
     this.baseline = options.baseline;
     this.restoreBestWeights = options.restoreBestWeights ?? false;
-    // Stopping alone ends a run that fit does not keep; restoring changes the weights it would keep.
-    if (this.restoreBestWeights) this.shapesTraining = { earlyStopping: { ...this.settings() } };
-  }
-
-  private settings(): Record<string, unknown> {
-    return {
-      monitor: this.watch.monitor, mode: this.watch.mode, minDelta: this.watch.minDelta, patience: this.patience,
-      baseline: this.baseline ?? null, startFromEpoch: this.startFromEpoch,
+    // Where it stops, and with restoreBestWeights which weights remain, decides what a kept run holds.
+    this.shapesTraining = {
+      earlyStopping: {
+        monitor: this.watch.monitor, mode: this.watch.mode, minDelta: this.watch.minDelta, patience: this.patience,
+        baseline: this.baseline ?? null, startFromEpoch: this.startFromEpoch, restoreBestWeights: this.restoreBestWeights,
+      },
     };
   }
 

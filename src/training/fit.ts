@@ -84,7 +84,9 @@ export interface FitOptions {
    * When it holds a run of exactly this training (model, compile settings, fit settings, data), its
    * weights and history are loaded into the model instead of training; otherwise the model trains
    * and the finished run is kept. A kept run that fails its checksums is reported in one line and
-   * trained again, never loaded. Default: none, always train.
+   * trained again, never loaded. A training ended by an interrupt is not kept; one ended by a
+   * callback (EarlyStopping) is, since that callback's settings are part of the key. Default: none,
+   * always train.
    */
   keep?: RunKeeper;
 }
@@ -319,9 +321,14 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
 
   const history: History = { ...emptyHistory(), engine: describeEngine(choice) };
   let stopRequested = false;
+  // An interrupt (SIGINT, run.stop()) ends a training nobody planned to end there; a callback's
+  // stopTraining (EarlyStopping) is part of the plan, its settings hashed, so only the first
+  // keeps the run from being kept.
+  let interrupted = false;
   let stopped = false;
   const onSigint = () => {
     stopRequested = true;
+    interrupted = true;
   };
   const graceful = options.stopOnInterrupt ?? process.listenerCount('SIGINT') > 0;
   let source: TrainingRun['source'] = 'trained';
@@ -448,7 +455,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
       }
       stopped = stopRequested && history.loss.length < options.epochs;
       for (const cb of callbacks) await cb.onTrainEnd?.(history, stopped, context);
-      if (!stopped) await options.keep?.save(plan, history);
+      if (!interrupted) await options.keep?.save(plan, history);
       return history;
     } finally {
       if (graceful) process.removeListener('SIGINT', onSigint);
@@ -463,6 +470,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
     done,
     stop: () => {
       stopRequested = true;
+      interrupted = true;
     },
     get stopped() {
       return stopped;

@@ -64,8 +64,7 @@ export interface TrainingCallbacks {
   /** Also called when training stops early (interrupt, stopTraining), with the epochs completed so far; a promise it returns is awaited. */
   onTrainEnd?(history: History, stopped: boolean, context?: TrainingContext): unknown;
   /**
-   * For a callback that changes what training produces (ReduceLROnPlateau, EarlyStopping with
-   * restoreBestWeights): its settings, hashed with the training's by fit's `keep`, so that a kept
+   * For a callback that changes what training produces (ReduceLROnPlateau, EarlyStopping): its settings, hashed with the training's by fit's `keep`, so that a kept
    * run is never reused for a training with other such callbacks. Absent for observers.
    */
   readonly shapesTraining?: Readonly<Record<string, unknown>>;
