@@ -32,10 +32,13 @@ export function projectRoot(): string {
   return root;
 }
 
+export const LOGS_DIR_ENV = 'FMNIST_LOGS_DIR';
+
 /**
- * Where TensorBoard logs go (gitignored): fit's TensorBoard callback writes `logs/<run>/` here and
+ * Where TensorBoard logs go: `<project>/logs` (gitignored) unless FMNIST_LOGS_DIR names another
+ * folder (the tests use a temporary one). fit's TensorBoard callback writes `<run>/` here and
  * `npm run tensorboard` reads it by default.
  */
-export function logsDir(): string {
-  return path.join(projectRoot(), 'logs');
+export function logsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env[LOGS_DIR_ENV] || path.join(projectRoot(), 'logs'));
 }

@@ -292,19 +292,61 @@ export interface TensorBoardOptions {
   updateFreq?: 'epoch' | number;
 }
 
+/** The summary calls of tfjs-node's backend (nodejs_kernel_backend.ts) that the writer below uses. */
+interface SummaryBackend {
+  summaryWriter(logdir: string): tf.Tensor;
+  createSummaryFileWriter(handle: tf.Tensor, logdir: string): void;
+  writeScalarSummary(handle: tf.Tensor, step: number, name: string, value: number): void;
+  flushSummaryWriter(handle: tf.Tensor): void;
+  executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], outputs: number): tf.Tensor[];
+}
+
 /**
- * Writes the training's scalars as TensorBoard event files through tfjs-node's summary writer,
- * with Keras' tags: `epoch_loss`, `epoch_acc` and `epoch_learning_rate` in `<logDir>/train`,
- * `epoch_loss` and `epoch_acc` of the validation part in `<logDir>/validation`, the epoch (from 0)
- * as the step. tfjs-node keeps one writer per folder for the life of the process (it offers no
- * close), so a run folder costs one tensor until the process ends.
+ * One TensorBoard event file, written through the same TensorFlow ops as tfjs-node's
+ * `tf.node.summaryFileWriter`, which keeps every writer it made (five tensors each, four of them
+ * leaked arguments) for the life of the process and offers no close: this one frees its
+ * arguments, and `close` ends the file and frees the handle, so a training leaves no tensor.
+ */
+class EventWriter {
+  private readonly backend = tf.backend() as unknown as SummaryBackend;
+  private handle: tf.Tensor | undefined;
+
+  constructor(dir: string) {
+    const handle = this.backend.summaryWriter(dir);
+    tf.tidy(() => this.backend.createSummaryFileWriter(handle, dir));
+    this.handle = handle;
+  }
+
+  scalar(tag: string, value: number, step: number): void {
+    if (this.handle) this.backend.writeScalarSummary(this.handle, step, tag, value);
+  }
+
+  flush(): void {
+    if (this.handle) this.backend.flushSummaryWriter(this.handle);
+  }
+
+  close(): void {
+    if (!this.handle) return;
+    this.flush();
+    this.backend.executeMultipleOutputs('CloseSummaryWriter', [], [this.handle], 0);
+    this.handle.dispose();
+    this.handle = undefined;
+  }
+}
+
+/**
+ * Writes the training's scalars as TensorBoard event files, with Keras' tags: `epoch_loss`,
+ * `epoch_acc` and `epoch_learning_rate` in `<logDir>/train`, `epoch_loss` and `epoch_acc` of the
+ * validation part in `<logDir>/validation`, the epoch (from 0) as the step. Each training writes
+ * new event files (TensorBoard reads them all); they are flushed every epoch, so TensorBoard
+ * shows a training while it runs, and closed at its end.
  */
 export class TensorBoard implements TrainingCallbacks {
   readonly logDir: string;
   readonly updateFreq: 'epoch' | number;
   private globalBatch = 0;
-  private train: ReturnType<typeof tf.node.summaryFileWriter> | undefined;
-  private validation: ReturnType<typeof tf.node.summaryFileWriter> | undefined;
+  private train: EventWriter | undefined;
+  private validation: EventWriter | undefined;
 
   constructor(options: TensorBoardOptions = {}) {
     const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
@@ -316,9 +358,10 @@ export class TensorBoard implements TrainingCallbacks {
   }
 
   onTrainBegin(info: { validationSamples: number }): void {
+    this.close();
     this.globalBatch = 0;
-    this.train = tf.node.summaryFileWriter(path.join(this.logDir, 'train'));
-    this.validation = info.validationSamples > 0 ? tf.node.summaryFileWriter(path.join(this.logDir, 'validation')) : undefined;
+    this.train = new EventWriter(path.join(this.logDir, 'train'));
+    this.validation = info.validationSamples > 0 ? new EventWriter(path.join(this.logDir, 'validation')) : undefined;
   }
 
   onBatchEnd(_batch: number, logs: { loss: number; acc: number }): void {
@@ -344,7 +387,12 @@ export class TensorBoard implements TrainingCallbacks {
   }
 
   onTrainEnd(): void {
-    this.train?.flush();
-    this.validation?.flush();
+    this.close();
+  }
+
+  private close(): void {
+    this.train?.close();
+    this.validation?.close();
+    this.train = this.validation = undefined;
   }
 }
