@@ -6,7 +6,7 @@
 import { tf } from '../core/backend';
 import { Monitor, required, type MonitorOptions } from '../training/callbacks';
 import type { EpochLogs, History, TrainingCallbacks, TrainingContext } from '../training/history';
-import { keepCheckpoint, loadKeptModelFrom } from './persist';
+import { checkRunName, keepCheckpoint, loadKeptModelFrom } from './persist';
 
 export interface ModelCheckpointOptions extends MonitorOptions {
   /**
@@ -41,6 +41,7 @@ export class ModelCheckpoint implements TrainingCallbacks {
 
   constructor(options: ModelCheckpointOptions) {
     this.watch = new Monitor('ModelCheckpoint', options, 0);
+    checkRunName(options.name);
     this.name = options.name;
     this.saveBestOnly = options.saveBestOnly ?? false;
     this.best = options.initialValueThreshold;

@@ -494,11 +494,16 @@ async function loadKeptModel(folder: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
-/** Where a run of this name and hash is kept. */
-function runFolder(name: string, hash: string, dir: string | undefined): string {
+/** Refuses, in one line, a name a kept run's folder cannot have. */
+export function checkRunName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
     throw new Error(`kept run name '${name}' must be lower-case letters, digits, '-' or '_' (at most 64)`);
   }
+}
+
+/** Where a run of this name and hash is kept. */
+function runFolder(name: string, hash: string, dir: string | undefined): string {
+  checkRunName(name);
   return path.join(dir ?? modelsDir(), `${name}-${hash}`);
 }
 

@@ -123,6 +123,7 @@ test('bad callback settings are refused in one line naming the setting', () => {
   assert.throws(() => new ReduceLROnPlateau({ factor: 1 }), /ReduceLROnPlateau: factor must be in \[0, 1\)/);
   assert.throws(() => new TensorBoard({ updateFreq: 0 }), /TensorBoard: updateFreq/);
   assert.throws(() => new EarlyStopping({ mode: 'up' as 'min' }), /EarlyStopping: mode must be/);
+  assert.throws(() => new ModelCheckpoint({ name: 'Best Model' }), /kept run name 'Best Model' must be lower-case letters/);
 });
 
 // --- Real trainings: each callback acting on fit, in both engines where it touches the step.

@@ -1,7 +1,8 @@
 /**
  * Keras' everyday callbacks for `fit`: EarlyStopping, ReduceLROnPlateau and TensorBoard here, and
- * ModelCheckpoint in runs/checkpoint.ts (it keeps through runs/, which comes after training/), with Keras 3's defaults and decisions (keras/src/callbacks/*.py), each checked
- * against the sequence Keras gives for the same epoch logs (callbacks.test.ts). They act on the
+ * ModelCheckpoint in runs/checkpoint.ts (it keeps through runs/, which comes after training/),
+ * with Keras 3's defaults and decisions (keras/src/callbacks/*.py), each checked against the
+ * decisions Keras makes for the same epoch logs (callbacks.test.ts). They act on the
  * training through fit's TrainingContext: `stopTraining()` is Keras' `model.stop_training = True`,
  * `getLearningRate`/`setLearningRate` its `model.optimizer.learning_rate`.
  *

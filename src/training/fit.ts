@@ -369,7 +369,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
       },
       getLearningRate: () => state?.learningRate ?? (optimizer as unknown as { learningRate: number }).learningRate,
       setLearningRate: (lr: number) => {
-        if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`fit: the learning rate must be a positive number, got ${lr}`);
+        if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`fit: the learning rate must be a number ≥ 0, got ${lr}`);
         state?.setLearningRate(lr);
         // tfjs' own optimizer (flatAdam: false, or one without a rule) reads its field at every
         // step, except SGD and Momentum, which keep it as a tensor that setLearningRate replaces.
@@ -455,7 +455,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
       }
       stopped = stopRequested && history.loss.length < options.epochs;
       for (const cb of callbacks) await cb.onTrainEnd?.(history, stopped, context);
-      if (!interrupted) await options.keep?.save(plan, history);
+      if (!(stopped && interrupted)) await options.keep?.save(plan, history);
       return history;
     } finally {
       if (graceful) process.removeListener('SIGINT', onSigint);
