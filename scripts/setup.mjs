@@ -5,7 +5,7 @@
 //      util.isNullOrUndefined, which Node.js 23 removed; see the README's "Node.js versions";
 //      nodeplotlib 1.1.2 is made to serve its page this project's plotly.js and listen on
 //      127.0.0.1 only; see the README's "Offline");
-//   1. the project's Python environment (.venv) with JupyterLab, nbconvert and nbclient;
+//   1. the project's Python environment (.venv) with JupyterLab, nbconvert, nbclient and TensorBoard;
 //   2. a native TensorFlow binding for @tensorflow/tfjs-node. On Linux x64 with g++ and make it is
 //      built against the TensorFlow C library inside the `tensorflow-cpu` wheel on PyPI (2.21, the
 //      version every test and figure of the project comes from); elsewhere, tfjs-node's own
@@ -94,7 +94,7 @@ function ensureVenv() {
         `on Debian/Ubuntu: apt-get install python3-venv): ${lastLine(`${made.stderr ?? ''}${made.error?.message ?? ''}`)}`);
     }
   }
-  log('installing requirements.txt into .venv (JupyterLab, nbconvert, nbclient)');
+  log('installing requirements.txt into .venv (JupyterLab, nbconvert, nbclient, TensorBoard)');
   run(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', requirements], { quiet: true });
   fs.writeFileSync(stamp, `${wanted}\n`);
 }

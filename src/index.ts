@@ -7,9 +7,9 @@
  * - `data/`     Fashion-MNIST files, labels, the array steps of notebook 01
  * - `augment/`  Keras' ImageDataGenerator
  * - `model/`    the architectures and their summary
- * - `training/` fit, its engines, History, evaluation
+ * - `training/` fit, its engines, History, Keras' callbacks, evaluation
  * - `display/`  figures, tables, progress, notebook views
- * - `runs/`     kept runs and augmented training sets
+ * - `runs/`     kept runs, ModelCheckpoint and augmented training sets
  * - `cli/`      the commands behind `npm run …` (not imported by the library)
  */
 export {
@@ -26,8 +26,16 @@ export {
 } from './model';
 export {
   fit, evaluate, predictProbabilities, argmaxRows, confusionMatrix, perClassAccuracy, mistakes,
-  type FitOptions, type TrainingRun, type History, type TrainingCallbacks,
+  type FitOptions, type TrainingRun, type History, type TrainingCallbacks, type TrainingContext,
 } from './training';
+/** Stops training when a monitored value stops improving; can restore the best epoch's weights (Keras' EarlyStopping). */
+export { EarlyStopping, type EarlyStoppingOptions } from './training';
+/** Multiplies the learning rate by a factor when a monitored value stops improving (Keras' ReduceLROnPlateau). */
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './training';
+/** Writes loss, accuracy and learning rate per epoch for TensorBoard under logs/<run> (`npm run tensorboard`). */
+export { TensorBoard, type TensorBoardOptions } from './training';
+/** Keeps the model of the best epoch so far under models/, whole and checked (Keras' ModelCheckpoint). */
+export { ModelCheckpoint, type ModelCheckpointOptions } from './runs';
 export {
   show, showTable, showText, imageFigure, imageGridFigure, historyFigure, compareHistoriesFigure, confusionMatrixFigure,
   probabilityBarFigure, trainingMonitor, notebookSetup, showHyperparameters, showModelSummary, type Figure,

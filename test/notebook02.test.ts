@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { projectRoot } from '../src/core/paths';
+import { LOGS_DIR_ENV, projectRoot } from '../src/core/paths';
 import { loadFashionMnist } from '../src/data/load';
 import { MODELS_DIR_ENV } from '../src/runs/persist';
 
@@ -17,7 +17,7 @@ const ROOT = projectRoot();
 const EXPORT = path.join(ROOT, 'dist', 'cli', 'export.js');
 const NOTEBOOK = 'notebooks/02-beyond-the-seed.ipynb';
 const TEST_SAMPLES = 400;
-const RUNS = ['case1', 'case2', 'vgg7', 'vgg7-augmented', 'vgg7-on-the-fly'];
+const RUNS = ['case1', 'case2', 'vgg7', 'vgg7-augmented', 'vgg7-on-the-fly', 'case2-early-stopping'];
 
 /** The text of the exported page without tags, for matching printed lines. */
 function pageText(html: string): string {
@@ -38,15 +38,17 @@ function listing(dir: string): string[] {
 test('02-beyond-the-seed: every section on 600 images for 1 epoch, every model trained and kept', { timeout: 8 * 60_000 }, async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-nb02-'));
   const models = path.join(tmp, 'models');
+  const logs = path.join(tmp, 'logs');
   const projectModels = path.join(ROOT, 'models');
   const projectBefore = listing(projectModels);
+  const projectLogsBefore = listing(path.join(ROOT, 'logs'));
   const out = path.join(tmp, '02.html');
   const args = ['--train-samples', '600', '--test-samples', String(TEST_SAMPLES), '--epochs', '1', '--vgg-epochs', '1', '--augment-extra', '200'];
   const r = spawnSync(process.execPath, [EXPORT, NOTEBOOK, ...args, '--out', out], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 7 * 60_000,
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', [MODELS_DIR_ENV]: models },
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', [MODELS_DIR_ENV]: models, [LOGS_DIR_ENV]: logs },
   });
   assert.equal(r.status, 0, r.stderr);
   const html = fs.readFileSync(out, 'utf8');
@@ -79,6 +81,13 @@ test('02-beyond-the-seed: every section on 600 images for 1 epoch, every model t
     assert.equal(meta.metrics.testSamples, TEST_SAMPLES);
   }
 
+  // Early stopping: one epoch cannot stop early; the TensorBoard callback wrote both parts of its run.
+  assert.match(text, /case2-early-stopping \(trained\): 1 of 1 epochs; weights of epoch 1, val_loss \d/);
+  for (const part of ['train', 'validation']) {
+    assert.ok(listing(path.join(logs, 'case2-early-stopping', part)).some((f) => f.startsWith('events.out.tfevents.')), `${part} events`);
+  }
+  assert.deepEqual(listing(path.join(ROOT, 'logs')), projectLogsBefore, "the project's own logs/ is left alone");
+
   // The augmented set: 600 + 200 images, validation the last 150 originals.
   assert.match(text, /800 images: 650 train \(200 of them augmented\), the last 150 validate \(0 augmented\)/);
 
@@ -93,9 +102,9 @@ test('02-beyond-the-seed: every section on 600 images for 1 epoch, every model t
   // Reproducibility: the toy setting trained twice and compared.
   assert.match(text, /two trainings, same seed: identical bit for bit: (true|false); largest weight difference [\d.e-]+ over 241,546 weights/);
 
-  // Figures: five live training charts, case 1 vs 2, augmented copies, the VGG-7 comparison,
+  // Figures: six live training charts, case 1 vs 2, augmented copies, the VGG-7 comparison,
   // confusion matrix, mistakes gallery, probability bars.
-  assert.equal((html.match(/class="fmnist-figure"/g) ?? []).length, 11);
+  assert.equal((html.match(/class="fmnist-figure"/g) ?? []).length, 12);
   for (const title of ['case 1 대 case 2', '보강 이미지 / augmented copies', 'VGG-7: 보강 없음', '혼동 행렬 / Confusion matrix', '가장 확신한 오답', '예측 확률 / predicted probabilities']) {
     assert.ok(html.includes(title), `figure "${title}" is on the page`);
   }

@@ -31,3 +31,14 @@ export function projectRoot(): string {
   root ??= findRoot(__dirname);
   return root;
 }
+
+export const LOGS_DIR_ENV = 'FMNIST_LOGS_DIR';
+
+/**
+ * Where TensorBoard logs go: `<project>/logs` (gitignored) unless FMNIST_LOGS_DIR names another
+ * folder (the tests use a temporary one). fit's TensorBoard callback writes `<run>/` here and
+ * `npm run tensorboard` reads it by default.
+ */
+export function logsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env[LOGS_DIR_ENV] || path.join(projectRoot(), 'logs'));
+}

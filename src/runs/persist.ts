@@ -188,7 +188,8 @@ const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** History values may be NaN (no validation); JSON has no NaN, so they are stored as null. */
 function historyToJson(h: History): Json {
   const list = (values: number[]) => values.map((v) => (Number.isFinite(v) ? v : null));
-  const record = { loss: list(h.loss), acc: list(h.acc), val_loss: list(h.val_loss), val_acc: list(h.val_acc), seconds: list(h.seconds) };
+  const record: Record<string, Json> = { loss: list(h.loss), acc: list(h.acc), val_loss: list(h.val_loss), val_acc: list(h.val_acc), seconds: list(h.seconds) };
+  if (h.lr !== undefined) record.lr = list(h.lr);
   return h.engine === undefined ? record : { ...record, engine: h.engine };
 }
 
@@ -200,6 +201,7 @@ function historyFromJson(value: unknown): History {
     if (!Array.isArray(list)) throw new Error(`history.${key} is missing`);
     out[key] = list.map((v) => (typeof v === 'number' ? v : NaN));
   }
+  if (Array.isArray(source.lr)) out.lr = source.lr.map((v) => (typeof v === 'number' ? v : NaN));
   if (typeof source.engine === 'string') out.engine = source.engine;
   return out;
 }
@@ -492,11 +494,16 @@ async function loadKeptModel(folder: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
-/** Where a run of this name and hash is kept. */
-function runFolder(name: string, hash: string, dir: string | undefined): string {
+/** Refuses, in one line, a name a kept run's folder cannot have. */
+export function checkRunName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
     throw new Error(`kept run name '${name}' must be lower-case letters, digits, '-' or '_' (at most 64)`);
   }
+}
+
+/** Where a run of this name and hash is kept. */
+function runFolder(name: string, hash: string, dir: string | undefined): string {
+  checkRunName(name);
   return path.join(dir ?? modelsDir(), `${name}-${hash}`);
 }
 
@@ -568,6 +575,47 @@ async function keepTrained(
   return meta;
 }
 
+/** What ModelCheckpoint keeps: the model at the end of its best epoch so far. */
+export interface CheckpointSpec {
+  /** The checkpoint's name, as a kept run's: lower-case letters, digits, '-' and '_'. */
+  name: string;
+  model: tf.LayersModel;
+  /** What it watched and how, e.g. { monitor: 'val_loss', mode: 'min' }; hashed with the architecture. */
+  settings: Json;
+  /** The history up to and including the kept epoch. */
+  history: History;
+  /** The kept epoch (counted from 1, as Keras prints it) and the monitored value, e.g. { epoch: 3, val_loss: 0.41 }. */
+  metrics: Record<string, number>;
+  /** Where kept runs live. Default: modelsDir(). */
+  dir?: string;
+}
+
+/**
+ * Keeps a checkpoint in the kept-run layout (saveRun: staged, checksummed, renamed into place),
+ * in `<models dir>/<name>-<hash>` where the hash covers the architecture and the checkpoint's
+ * settings, so that every improvement of one checkpoint replaces the same folder and a checkpoint
+ * never passes for a finished training of keptRun. Returns the folder.
+ */
+export async function keepCheckpoint(spec: CheckpointSpec): Promise<string> {
+  const topology = (spec.model.toJSON(null, false) as unknown as { config: Json }).config;
+  const settings: Json = { topology, checkpoint: spec.settings };
+  const hash = runHash(spec.model.name, settings);
+  const folder = runFolder(spec.name, hash, spec.dir);
+  await keepTrained(folder, { name: spec.name, architecture: spec.model.name, hash, settings, hyperparameters: spec.settings },
+    spec.model, spec.history, spec.metrics, 0, () => undefined);
+  return folder;
+}
+
+/**
+ * Loads the model of a kept run or checkpoint folder after checkKeptRun's checks; a folder that
+ * fails them throws one line naming it and why. The model is the caller's to dispose.
+ */
+export async function loadKeptModelFrom(folder: string): Promise<tf.LayersModel> {
+  const state = checkKeptRun(folder);
+  if (!state.ok) throw new KeptRunError(`${shownPath(folder)}: ${state.reason}`, folder);
+  return loadKeptModel(folder);
+}
+
 /**
  * Loads the kept run that matches `spec` (same name, architecture and settings), or trains one,
  * keeps it, and returns it. The model returned is the caller's to dispose.
@@ -628,7 +676,9 @@ function kerasLossName(loss: unknown): string {
  * What names a training for keeping: the model's name, and every setting that shapes the weights.
  * The model's layer configuration holds the architecture, its sizes and the initialisers' seeds;
  * then the optimizer's settings and the loss as given to compile, the fit settings, the on-the-fly
- * augmentation and the data's fingerprint. Not part of it: the test data, verbosity, callbacks.
+ * augmentation and the data's fingerprint, and the settings of callbacks that change the weights
+ * (EarlyStopping restoring the best, ReduceLROnPlateau). Not part of it: the test data, verbosity,
+ * the callbacks that only observe.
  */
 function trainingSettings(plan: TrainingPlan): { architecture: string; settings: Json } {
   const { model } = plan;
@@ -644,6 +694,8 @@ function trainingSettings(plan: TrainingPlan): { architecture: string; settings:
       fit: { epochs: plan.epochs, batchSize: plan.batchSize, validationSplit: plan.validationSplit, seed: plan.seed },
       augment: plan.augment ? (JSON.parse(JSON.stringify(plan.augment)) as Json) : null,
       data: dataFingerprint(plan.x, plan.y),
+      // Only present with such callbacks, so that the runs kept without them keep their hash.
+      ...(plan.callbacks ? { callbacks: JSON.parse(JSON.stringify(plan.callbacks)) as Json } : {}),
     },
   };
 }
@@ -676,8 +728,11 @@ export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeep
     dir: null as string | null,
     meta: null as SavedRunMeta | null,
     started: 0,
+    /** Read before training: a callback may change the optimizer's settings (its learning rate) while it trains. */
+    planned: undefined as { architecture: string; settings: Json } | undefined,
     async load(plan: TrainingPlan): Promise<History | undefined> {
-      const { architecture, settings } = trainingSettings(plan);
+      keeper.planned = trainingSettings(plan);
+      const { architecture, settings } = keeper.planned;
       const hash = runHash(architecture, settings);
       const folder = runFolder(name, hash, options.dir);
       keeper.hash = hash;
@@ -691,7 +746,7 @@ export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeep
       return found.meta.history;
     },
     async save(plan: TrainingPlan, history: History): Promise<void> {
-      const { architecture, settings } = trainingSettings(plan);
+      const { architecture, settings } = keeper.planned ?? trainingSettings(plan);
       const hash = runHash(architecture, settings);
       const folder = runFolder(name, hash, options.dir);
       const test = options.test;

@@ -22,7 +22,7 @@ import type { AugmentOptions, ImageDataGenerator } from '../augment/augment';
 import { DEFAULT_HYPERPARAMETERS } from '../core/config';
 import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
 import { tf } from '../core/backend';
-import { EpochLogs, History, TrainingCallbacks, emptyHistory } from './history';
+import { EpochLogs, History, TrainingCallbacks, TrainingContext, emptyHistory } from './history';
 import { createRng, shuffledIndices } from '../core/random';
 import { GraphPlan, GraphTrainer, compileGraphTrainer, planGraph } from './graph';
 import { optimizerRule, optimizerState } from './optimizers';
@@ -37,7 +37,10 @@ export interface FitOptions {
   validationSplit?: number;
   /** Seed for the per-epoch shuffling. Default: DEFAULT_HYPERPARAMETERS.seed. */
   seed?: number;
-  /** Observers: live progress in a notebook, log lines in a script. */
+  /**
+   * Observers (live progress in a notebook, log lines in a script) and Keras' callbacks
+   * (callbacks.ts: EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard), in order.
+   */
   callbacks?: TrainingCallbacks | TrainingCallbacks[];
   /**
    * Images per forward pass when computing validation metrics. Any value gives the same numbers
@@ -81,7 +84,9 @@ export interface FitOptions {
    * When it holds a run of exactly this training (model, compile settings, fit settings, data), its
    * weights and history are loaded into the model instead of training; otherwise the model trains
    * and the finished run is kept. A kept run that fails its checksums is reported in one line and
-   * trained again, never loaded. Default: none, always train.
+   * trained again, never loaded. A training ended by an interrupt is not kept; one ended by a
+   * callback (EarlyStopping) is, since that callback's settings are part of the key. Default: none,
+   * always train.
    */
   keep?: RunKeeper;
 }
@@ -97,6 +102,8 @@ export interface TrainingPlan {
   readonly seed: number;
   /** The on-the-fly augmentation's settings; undefined without it. */
   readonly augment?: Readonly<AugmentOptions>;
+  /** The settings of the callbacks that change what training produces (TrainingCallbacks.shapesTraining). */
+  readonly callbacks?: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 /** Finds and keeps finished trainings for fit's `keep` option. */
@@ -314,15 +321,22 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
 
   const history: History = { ...emptyHistory(), engine: describeEngine(choice) };
   let stopRequested = false;
+  // An interrupt (SIGINT, run.stop()) ends a training nobody planned to end there; a callback's
+  // stopTraining (EarlyStopping) is part of the plan, its settings hashed, so only the first
+  // keeps the run from being kept.
+  let interrupted = false;
   let stopped = false;
   const onSigint = () => {
     stopRequested = true;
+    interrupted = true;
   };
   const graceful = options.stopOnInterrupt ?? process.listenerCount('SIGINT') > 0;
   let source: TrainingRun['source'] = 'trained';
+  const shaping = callbacks.flatMap((cb) => (cb.shapesTraining ? [cb.shapesTraining] : []));
   const plan: TrainingPlan = {
     model, x, y, epochs: options.epochs, batchSize, validationSplit: options.validationSplit ?? 0, seed,
     augment: options.augment?.options,
+    ...(shaping.length > 0 ? { callbacks: shaping } : {}),
   };
   const loop = async (): Promise<History> => {
     const kept = await options.keep?.load(plan);
@@ -348,6 +362,21 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
     // optimizer (flatAdam: false, or an optimizer without a rule) keeps its own slots instead.
     const state = 'rule' in rule && options.flatAdam !== false ? optimizerState(optimizer, rule.rule, rule.settings, variables) : undefined;
     let graph: GraphTrainer | undefined;
+    const context: TrainingContext = {
+      model,
+      stopTraining: () => {
+        stopRequested = true;
+      },
+      getLearningRate: () => state?.learningRate ?? (optimizer as unknown as { learningRate: number }).learningRate,
+      setLearningRate: (lr: number) => {
+        if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`fit: the learning rate must be a number ≥ 0, got ${lr}`);
+        state?.setLearningRate(lr);
+        // tfjs' own optimizer (flatAdam: false, or one without a rule) reads its field at every
+        // step, except SGD and Momentum, which keep it as a tensor that setLearningRate replaces.
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+        (optimizer as unknown as { setLearningRate?: (lr: number) => void }).setLearningRate?.(lr);
+      },
+    };
     if (graceful) process.on('SIGINT', onSigint);
     try {
       if (choice.plan && state) graph = await compileGraphTrainer(choice.plan, state);
@@ -374,7 +403,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
         return step;
       };
       for (const cb of callbacks) {
-        cb.onTrainBegin?.({ epochs: options.epochs, batchesPerEpoch, trainSamples: nTrain, validationSamples: nVal, engine: history.engine });
+        cb.onTrainBegin?.({ epochs: options.epochs, batchesPerEpoch, trainSamples: nTrain, validationSamples: nVal, engine: history.engine }, context);
       }
       for (let epoch = 0; epoch < options.epochs && !stopRequested; epoch++) {
         const started = performance.now();
@@ -397,7 +426,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
           lossSum += result.loss * size;
           correct += result.correct;
           seen += size;
-          for (const cb of callbacks) cb.onBatchEnd?.(b, { loss: lossSum / seen, acc: correct / seen });
+          for (const cb of callbacks) cb.onBatchEnd?.(b, { loss: lossSum / seen, acc: correct / seen }, context);
           // Yield to the event loop so display messages go out and an interrupt can land.
           await new Promise<void>((resolve) => setImmediate(resolve));
           if (stopRequested) break;
@@ -421,12 +450,12 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
         history.val_loss.push(logs.val_loss);
         history.val_acc.push(logs.val_acc);
         history.seconds.push(logs.seconds);
-        for (const cb of callbacks) cb.onEpochEnd?.(epoch, logs, history);
+        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, history, context);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       stopped = stopRequested && history.loss.length < options.epochs;
-      for (const cb of callbacks) cb.onTrainEnd?.(history, stopped);
-      if (!stopped) await options.keep?.save(plan, history);
+      for (const cb of callbacks) await cb.onTrainEnd?.(history, stopped, context);
+      if (!(stopped && interrupted)) await options.keep?.save(plan, history);
       return history;
     } finally {
       if (graceful) process.removeListener('SIGINT', onSigint);
@@ -441,6 +470,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
     done,
     stop: () => {
       stopRequested = true;
+      interrupted = true;
     },
     get stopped() {
       return stopped;

@@ -63,6 +63,13 @@ export interface OptimizerRule {
 const num = (s: Settings, key: string) => s[key] as number;
 const field = (optimizer: tf.Optimizer, key: string) => (optimizer as unknown as Record<string, unknown>)[key];
 
+/**
+ * The learning rate as a step scalar rather than a constant of the rule: fed every step, so a
+ * change between epochs (ReduceLROnPlateau, OptimizerState.setLearningRate) reaches both engines,
+ * the graph one included, without building its graph again.
+ */
+const learningRateScalar = (s: Settings): number[] => [num(s, 'learningRate')];
+
 /** The rules by tfjs class name (optimizer.getClassName()). */
 export const OPTIMIZER_RULES: Readonly<Record<string, OptimizerRule>> = {
   Adam: {
@@ -81,18 +88,18 @@ export const OPTIMIZER_RULES: Readonly<Record<string, OptimizerRule>> = {
   SGD: {
     slots: 0,
     settings: (o) => ({ learningRate: field(o, 'learningRate') as number }),
-    stepScalars: () => [],
-    update: (ops, s, w, g) => ({ w: ops.sub(w, ops.mul(g, ops.scalar(num(s, 'learningRate')))), slots: [] }),
+    stepScalars: learningRateScalar,
+    update: (ops, s, w, g, _slots, [lr]) => ({ w: ops.sub(w, ops.mul(g, lr)), slots: [] }),
   },
   Momentum: {
     slots: 1,
     settings: (o) => ({ learningRate: field(o, 'learningRate') as number, momentum: field(o, 'momentum') as number, useNesterov: Boolean(field(o, 'useNesterov')) }),
-    stepScalars: () => [],
-    update(ops, s, w, g, [acc]) {
+    stepScalars: learningRateScalar,
+    update(ops, s, w, g, [acc], [lr]) {
       // acc ← momentum · acc + g;  w ← w − lr · acc  (Nesterov: w ← w − lr · (g + momentum · acc))
       const acc2 = ops.add(ops.mul(acc, ops.scalar(num(s, 'momentum'))), g);
       const step = s.useNesterov ? ops.add(g, ops.mul(acc2, ops.scalar(num(s, 'momentum')))) : acc2;
-      return { w: ops.sub(w, ops.mul(step, ops.scalar(num(s, 'learningRate')))), slots: [acc2] };
+      return { w: ops.sub(w, ops.mul(step, lr)), slots: [acc2] };
     },
   },
   RMSProp: {
@@ -100,11 +107,11 @@ export const OPTIMIZER_RULES: Readonly<Record<string, OptimizerRule>> = {
     settings: (o) => (field(o, 'centered')
       ? 'centered RMSprop has no rule yet'
       : { learningRate: field(o, 'learningRate') as number, decay: field(o, 'decay') as number, momentum: field(o, 'momentum') as number, epsilon: field(o, 'epsilon') as number }),
-    stepScalars: () => [],
-    update(ops, s, w, g, [ms, mom]) {
+    stepScalars: learningRateScalar,
+    update(ops, s, w, g, [ms, mom], [lr]) {
       // ms ← decay · ms + (1 − decay) · g²;  mom ← momentum · mom + lr · g / √(ms + ε);  w ← w − mom
       const ms2 = ops.add(ops.mul(ms, ops.scalar(num(s, 'decay'))), ops.mul(ops.square(g), ops.scalar(1 - num(s, 'decay'))));
-      const lrG = ops.mul(g, ops.scalar(num(s, 'learningRate')));
+      const lrG = ops.mul(g, lr);
       const mom2 = ops.add(ops.mul(mom, ops.scalar(num(s, 'momentum'))), ops.div(lrG, ops.sqrt(ops.add(ms2, ops.scalar(num(s, 'epsilon'))))));
       return { w: ops.sub(w, mom2), slots: [ms2, mom2] };
     },
@@ -134,6 +141,16 @@ export class OptimizerState {
     this.sizes = variables.map((v) => v.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.slots = Array.from({ length: rule.slots }, () => tf.keep(tf.zeros([total])) as tf.Tensor1D);
+  }
+
+  /** The learning rate the next step uses. */
+  get learningRate(): number {
+    return num(this.settings, 'learningRate');
+  }
+
+  /** Sets the learning rate from the next step on, for both engines (it is one of the step scalars). */
+  setLearningRate(lr: number): void {
+    this.settings.learningRate = lr;
   }
 
   /** Advances the step count and returns that step's scalars. */
