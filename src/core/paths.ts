@@ -31,3 +31,11 @@ export function projectRoot(): string {
   root ??= findRoot(__dirname);
   return root;
 }
+
+export const MODELS_DIR_ENV = 'FMNIST_MODELS_DIR';
+
+/** The folder that holds kept runs (src/runs/persist.ts): FMNIST_MODELS_DIR, else `<project>/models`. */
+export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[MODELS_DIR_ENV];
+  return path.resolve(fromEnv && fromEnv.trim() !== '' ? fromEnv : path.join(projectRoot(), 'models'));
+}
