@@ -219,7 +219,7 @@ export function parseCommandLine<O extends OptionTable>(spec: CommandSpec<O>, ar
   if (count < min) throw new UsageError(`missing ${usage} (usage: ${usageLine(spec)})`);
   try {
     // Rules that involve two parameters (the validation split of the training images).
-    validateHyperparameters(overrides);
+    validateHyperparameters(overrides, 'parameter');
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
