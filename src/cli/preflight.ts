@@ -34,6 +34,7 @@ const reason = (err: unknown): string => {
   if (code === 'EROFS') return 'read-only file system';
   if (code === 'ENOSPC') return 'no space left on the device';
   if (code === 'ENOTDIR') return 'a part of the path is a file, not a folder';
+  if (code === 'ENOENT') return 'no such folder, and it cannot be created';
   return code ?? (err instanceof Error ? err.message : String(err));
 };
 
@@ -80,7 +81,9 @@ export interface NotebookCell {
 }
 
 /** A notebook file that Jupyter can run: it exists, is JSON, nbformat 4, with a list of cells. */
-export function checkNotebook(file: string, shown = file): { cells: NotebookCell[] } {
+export function checkNotebook(file: string, typed = file): { cells: NotebookCell[] } {
+  // The path as typed, and where it led when that was relative, so the user sees where it looked.
+  const shown = path.isAbsolute(typed) ? typed : `${typed} (${file})`;
   if (!file.endsWith('.ipynb')) throw new PreflightError(`${shown}: not a notebook (.ipynb)`);
   let text: string;
   try {
@@ -93,7 +96,7 @@ export function checkNotebook(file: string, shown = file): { cells: NotebookCell
   try {
     notebook = JSON.parse(text);
   } catch (err) {
-    throw new PreflightError(`${shown}: not a notebook, the file is not valid JSON (${(err as Error).message.split('\n')[0]})`);
+    throw new PreflightError(`${shown}: not a notebook, the file is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
   const nb = notebook as { nbformat?: unknown; cells?: unknown };
   if (nb === null || typeof nb !== 'object' || Array.isArray(nb)) throw new PreflightError(`${shown}: not a notebook, the JSON is not an object`);
