@@ -57,6 +57,7 @@ async function claimPort(ip: string, first: number): Promise<{ port: number; rel
     }
     if (await portFree(ip, port)) return { port, release: taken };
     taken();
+    console.error(`[start] port ${port} is in use by another program; trying ${port + 1}`);
   }
   throw new Error(`no free port from ${first} to ${first + PORT_TRIES - 1} on ${ip} (FMNIST_LAB_PORT chooses the first)`);
 }
