@@ -104,6 +104,10 @@ runMain(async () => {
   // parent_watch runs Jupyter in its own process, so the runtime files carry the child's pid.
   const infoFile = path.join(runtime, `jpserver-${child.pid}.json`);
   const leftovers = [infoFile, path.join(runtime, `jpserver-${child.pid}-open.html`)];
+  // On every way out, a stop signal included (common.ts ends those with process.exit once the
+  // children are gone): a server that did not remove its runtime file leaves no token behind.
+  const removeLeftovers = () => leftovers.forEach((file) => fs.rmSync(file, { force: true }));
+  process.once('exit', removeLeftovers);
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143)));
@@ -123,7 +127,7 @@ runMain(async () => {
     return await exited;
   } finally {
     clearInterval(announce);
-    for (const file of leftovers) fs.rmSync(file, { force: true });
+    removeLeftovers();
     release();
   }
 });
