@@ -163,7 +163,7 @@ test('export: bad output paths and notebooks are one line before any kernel, pat
   assert.equal(fs.existsSync('/proc/fmnist-no'), false);
 });
 
-test('missing data and an unwritable models folder stop export and full-run before any kernel or training', async (t) => {
+test('missing data, an unwritable models or figures folder stop export, full-run and tutorial before any kernel or training', async (t) => {
   const here = tempDir(t, 'fmnist-checks-');
   const out = path.join(here, 'r.html');
   const noData = { FASHION_MNIST_DIR: path.join(here, 'no-data') };
@@ -172,6 +172,7 @@ test('missing data and an unwritable models folder stop export and full-run befo
     [['run', 'export', '--', 'notebooks/02-beyond-the-seed.ipynb', '--out', out], { FMNIST_MODELS_DIR: '/proc/fmnist-models' }, /^error: models folder: cannot write in \/proc\/fmnist-models \(/],
     [['run', 'full-run', '--', '--model', 'case1', '--train-samples', '500'], { FMNIST_MODELS_DIR: '/proc/fmnist-models' }, /^error: models folder: cannot write in \/proc\/fmnist-models \(/],
     [['run', 'full-run', '--', '--model', 'case1', '--train-samples', '500'], { ...noData, FMNIST_MODELS_DIR: path.join(here, 'models') }, /^error: .*no-data: no such folder/],
+    [['run', 'tutorial', '--', '--epochs', '1'], { FMNIST_PLOTS: 'files', FMNIST_FIGURES_DIR: '/proc/fmnist-figures' }, /^error: figures folder: cannot write in \/proc\/fmnist-figures \(/],
   ];
   for (const [args, env, pattern] of cases) {
     const run = await npm(args, { env });

@@ -11,7 +11,8 @@ import { OVERRIDES_ENV } from '../core/config';
 import { commandLine } from './args';
 import { ROOT, printBanner, runMain } from './common';
 import { runNotebook } from './notebook-program';
-import { checkNotebook } from './preflight';
+import { figuresDir, plotMode } from '../display/display';
+import { checkNotebook, checkWritableFolder } from './preflight';
 
 export const TUTORIAL_COMMAND = {
   command: 'npm run tutorial',
@@ -27,6 +28,8 @@ runMain(async () => {
   const { overrides } = commandLine(TUTORIAL_COMMAND);
   // The data are loaded and checked by the notebook's first step, before any training.
   checkNotebook(TUTORIAL_NOTEBOOK);
+  // In files mode the figures are written as the steps run; a folder that takes none is found now.
+  if (plotMode() === 'files') checkWritableFolder(figuresDir(), 'figures folder');
   printBanner('tutorial');
   // The notebook's hyperparameter cell reads the overrides as it does under `npm run export`.
   process.env[OVERRIDES_ENV] = JSON.stringify(overrides);
