@@ -9,9 +9,11 @@ import argparse
 import asyncio
 import atexit
 import os
+import re
 import signal
 import sys
 import time
+import traceback
 
 import nbformat
 from nbclient import NotebookClient
@@ -22,13 +24,30 @@ from parent_watch import watch_parent
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def failing_cell(nb, failed_index):
-    """The cell that failed, with the text that explains it.
+DEBUG = os.environ.get("FMNIST_DEBUG") == "1"
+STACK_LINE = re.compile(r"^\s+at \S")
 
-    tslab leaves ename/evalue of its error replies empty (and sends no error output at all for a
-    TypeScript compile error); the real TypeScript or JavaScript error is on the cell's stderr
-    stream, so both are collected.
+
+def clear_message(stderr):
+    """The one line that says what went wrong, out of what a failing cell wrote on stderr.
+
+    tslab reports a JavaScript error as the error's name and message followed by its stack
+    (`    at …` lines), sometimes after Node's own preamble for an uncaught error (the file and line,
+    the source line, a caret); it sends no error output of its own and leaves ename and evalue of
+    its error reply empty. The clear line is the last one before the final stack. Without a stack
+    (a TypeScript compile error) the text is kept as it is, since each of its lines is a message.
     """
+    lines = [line for line in stderr.rstrip().splitlines()]
+    end = len(lines)
+    while end > 0 and (STACK_LINE.match(lines[end - 1]) or not lines[end - 1].strip()):
+        end -= 1
+    if end == len(lines):
+        return stderr.strip()
+    return lines[end - 1].strip() if end > 0 else stderr.strip()
+
+
+def failing_cell(nb, failed_index):
+    """The cell that failed and the text it wrote about it (its stderr, and any error output)."""
     candidates = [failed_index] if failed_index is not None else range(len(nb.cells))
     for index in candidates:
         cell = nb.cells[index]
@@ -42,8 +61,8 @@ def failing_cell(nb, failed_index):
             if o.get("output_type") == "stream" and o.get("name") == "stderr"
         )
         err = errors[0] if errors else {}
-        details = "\n".join(x for x in [stderr.strip(), f"{err.get('ename', '')}: {err.get('evalue', '')}".strip(": ")] if x)
-        return index, cell, details
+        named = f"{err.get('ename', '')}: {err.get('evalue', '')}".strip(": ")
+        return index, cell, stderr, named
     return None
 
 
@@ -120,7 +139,12 @@ def main():
     parser.add_argument("--cell-timeout", type=int, default=3600)
     args = parser.parse_args()
 
-    nb = nbformat.read(args.notebook, as_version=4)
+    try:
+        nb = nbformat.read(args.notebook, as_version=4)
+    except Exception as exc:
+        # npm run export checks the notebook first; this covers one changed since, or a direct call.
+        print(f"error: {args.notebook}: not a readable notebook ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})", file=sys.stderr)
+        return 1
     failed = []
     workdir = os.path.dirname(os.path.abspath(args.notebook))
     client = ExportClient(
@@ -153,13 +177,17 @@ def main():
     except (CellExecutionError, CellTimeoutError) as exc:
         found = failing_cell(nb, failed[0] if failed else None)
         if found:
-            index, cell, details = found
-            count = cell.get("execution_count")
-            first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-            print(f"error: {args.notebook}: cell {index + 1}{f' [{count}]' if count else ''} failed: {first_line}", file=sys.stderr)
-            print(details or str(exc).strip().splitlines()[-1], file=sys.stderr)
+            index, cell, stderr, named = found
+            message = clear_message(stderr) or named or str(exc).strip().splitlines()[-1]
+            if isinstance(exc, CellTimeoutError):
+                message = f"took longer than {args.cell_timeout} s (--cell-timeout)"
+            print(f"error: {args.notebook}: cell {index + 1} failed: {message}", file=sys.stderr)
+            if DEBUG and stderr.strip():
+                print(stderr.rstrip(), file=sys.stderr)
         else:
             print(f"error: {args.notebook}: {str(exc).strip().splitlines()[-1]}", file=sys.stderr)
+        if DEBUG:
+            traceback.print_exc()
         return 1
     except DeadKernelError as exc:
         print(f"error: {args.notebook}: the kernel died ({exc})", file=sys.stderr)
@@ -178,6 +206,11 @@ def main():
     except KeyboardInterrupt:
         print("export: interrupted; nothing written", file=sys.stderr)
         return 130
+    except OSError as exc:
+        print(f"error: {args.output}: cannot write the report ({exc.strerror or exc}); nothing written", file=sys.stderr)
+        if DEBUG:
+            traceback.print_exc()
+        return 1
     print(f"export: wrote {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB) in {time.time() - started:.0f} s")
     return 0
 

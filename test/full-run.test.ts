@@ -77,13 +77,16 @@ test('full-run trains, keeps the run, and a second call loads it with the same t
 test('full-run: a bad argument is one line naming it, exit 1, nothing written', (t) => {
   const models = tempModels(t);
   const cases: [string[], RegExp][] = [
-    [['--augment', 'none'], /^error: --model is required; usage: /],
-    [['--model', 'vgg8'], /^error: --model must be one of case1, case2, vgg7, got 'vgg8'$/],
-    [['--model', 'vgg7', '--augment', 'sometimes'], /^error: --augment must be one of none, book, training-part, on-the-fly, got 'sometimes'$/],
-    [['--model', 'vgg7', '--threads', '0'], /^error: --threads must be an integer from 1 to 256, got '0'$/],
-    [['--model', 'vgg7', '--threads'], /^error: --threads needs a value; usage: /],
-    [['--model', 'vgg7', '--vgg-epochs', '-2'], /^error: .*vggEpochs/],
-    [['--model', 'vgg7', 'extra'], /^error: unexpected argument 'extra'; usage: /],
+    [['--augment', 'none'], /^error: --model is required \(npm run full-run -- --help\)$/],
+    [['--model', 'vgg8'], /^error: --model vgg8: must be one of case1, case2, vgg7$/],
+    [['--model=vgg8'], /^error: --model=vgg8: must be one of case1, case2, vgg7$/],
+    [['--model', 'vgg7', '--augment', 'sometimes'], /^error: --augment sometimes: must be one of none, book, training-part, on-the-fly$/],
+    [['--model', 'vgg7', '--threads=0'], /^error: --threads=0: must be an integer from 1 to 256$/],
+    [['--model', 'vgg7', '--threads'], /^error: --threads: needs a value$/],
+    [['--model', 'vgg7', '--vgg-epochs', '-2'], /^error: --vgg-epochs -2: must be an integer from 1 to 1000$/],
+    [['--model', 'vgg7', '--retrain=yes'], /^error: --retrain=yes: takes no value/],
+    [['--model', 'vgg7', '--thread=1'], /^error: --thread=1: unknown option; did you mean --threads\?/],
+    [['--model', 'vgg7', 'extra'], /^error: extra: unexpected argument \(npm run full-run -- --help\)$/],
   ];
   for (const [args, message] of cases) {
     const r = fullRun(args, models);

@@ -23,7 +23,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-nb-'));
 function exportNotebook(notebook: string, args: string[], out: string) {
   const tag = randomBytes(8).toString('hex');
   const result = spawnSync(process.execPath, [EXPORT, notebook, ...args, '--out', out], {
-    cwd: ROOT, encoding: 'utf8', timeout: 15 * 60_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', [TAG_ENV]: tag },
+    cwd: ROOT, encoding: 'utf8', timeout: 15 * 60_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', INIT_CWD: ROOT, [TAG_ENV]: tag },
   });
   return { ...result, leftovers: tagged(tag) };
 }
@@ -110,11 +110,11 @@ test('a failing cell makes export fail, naming the cell and the real error', { t
 
 test('bad overrides are refused before any kernel starts', () => {
   for (const [args, message] of [
-    [['--epochs', '0'], /epochs must be an integer from 1/],
-    [['--batch-size', '0'], /batchSize must be an integer from 1/],
-    [['--validation-split', '1.5'], /validationSplit must be a number in \(0, 1\)/],
-    [['--train-samples', '70000'], /trainSamples must be an integer from 1 to 60000/],
-    [['--epohcs', '3'], /unknown parameter --epohcs/],
+    [['--epochs', '0'], /^error: --epochs 0: must be an integer from 1/],
+    [['--batch-size=0'], /^error: --batch-size=0: must be an integer from 1/],
+    [['--validation-split', '1.5'], /^error: --validation-split 1\.5: must be a number in \(0, 1\)/],
+    [['--train-samples', '70000'], /^error: --train-samples 70000: must be an integer from 1 to 60000/],
+    [['--epohcs', '3'], /^error: --epohcs: unknown option; did you mean --epochs\?/],
   ] as Array<[string[], RegExp]>) {
     const started = Date.now();
     const r = exportNotebook('notebooks/01-fashion-mnist-convnet.ipynb', args, path.join(tmp, 'never.html'));

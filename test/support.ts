@@ -97,7 +97,8 @@ export function startTagged(cmd: string, args: string[], env: NodeJS.ProcessEnv 
     cwd: projectRoot(),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...env, [TAG_ENV]: tag },
+    // Relative paths are the user's (INIT_CWD, as npm sets it): here, the project root.
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', INIT_CWD: projectRoot(), ...env, [TAG_ENV]: tag },
   });
   let text = '';
   child.stdout?.on('data', (b: Buffer) => (text += b.toString('utf8')));

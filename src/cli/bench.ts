@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FitOptions } from '../training/fit';
+import { commandLine } from './args';
 import { ROOT, VENV_PYTHON, printBanner, runMain, trackChild } from './common';
 
 interface RunResult {
@@ -45,29 +46,27 @@ const ENGINES: Record<string, Partial<FitOptions> | 'model.fit'> = {
   'tfjs-fit': 'model.fit',
 };
 
-function parseArgs(argv: string[]) {
-  const opts = { batches: 200, rounds: 2, model: 'seed', worker: '', engine: 'graph' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--quick') opts.batches = 200;
-    else if (a === '--full') opts.batches = 0;
-    else if (a === '--batches') opts.batches = Number(next());
-    else if (a === '--rounds') opts.rounds = Number(next());
-    else if (a === '--model') opts.model = next();
-    else if (a === '--worker') opts.worker = next();
-    else if (a === '--engine') opts.engine = next();
-    else throw new Error(`unknown option ${a} (known: --quick, --full, --batches N, --rounds N, --model seed|vgg7, --engine graph|eager|eager-tfjs)`);
-  }
-  if (!Number.isInteger(opts.batches) || opts.batches < 0) throw new Error(`--batches must be a non-negative integer, got ${opts.batches}`);
-  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`--rounds must be a positive integer, got ${opts.rounds}`);
-  if (!(opts.model in FORWARD_FLOP)) throw new Error(`--model must be seed or vgg7, got ${opts.model}`);
-  if (!(opts.engine in ENGINES)) throw new Error(`--engine must be graph, eager or eager-tfjs, got ${opts.engine}`);
-  return opts;
+export const BENCH_COMMAND = {
+  command: 'npm run bench',
+  summary:
+    "Times one epoch of the project's training (tfjs-node) against the seed's Keras on TensorFlow CPU, interleaved, on the same data, " +
+    'model, optimizer and batch size; prints a table and one JSON line.',
+  options: {
+    quick: { type: 'boolean', help: 'time 200 batches instead of a full epoch (the default)' },
+    full: { type: 'boolean', help: 'time a full epoch: 45,000 training and 15,000 validation images' },
+    batches: { type: 'integer', min: 0, max: 1875, default: 200, help: 'batches to time; 0 is a full epoch' },
+    rounds: { type: 'integer', min: 1, max: 100, default: 2, help: 'rounds of both sides; the median is reported' },
+    model: { type: 'string', choices: Object.keys(FORWARD_FLOP), default: 'seed', help: 'the model timed' },
+    engine: { type: 'string', choices: Object.keys(ENGINES), default: 'graph', help: "the project's training path timed" },
+    // How the command starts each tfjs measurement in a fresh process of its own.
+    worker: { type: 'string', choices: ['tfjs'], hidden: true, help: 'run one tfjs measurement in this process' },
+  },
+} as const;
+
+function benchOptions() {
+  const { options } = commandLine(BENCH_COMMAND);
+  if (options.quick && options.full) throw new Error('--quick and --full: choose one');
+  return { ...options, batches: options.full ? 0 : options.quick ? 200 : options.batches };
 }
 
 /** One timed tfjs epoch (or `batches` batches), in this process. */
@@ -195,7 +194,7 @@ const median = (xs: number[]) => {
 };
 
 runMain(async () => {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = benchOptions();
   if (opts.worker === 'tfjs') {
     await tfjsWorker(opts.model, opts.batches, ENGINES[opts.engine]);
     return 0;

@@ -38,6 +38,13 @@ export function requireVenv(): void {
   }
 }
 
+/**
+ * FMNIST_DEBUG=1 adds the stack trace (JavaScript, and Python's in an export) to an error's one
+ * line; without it, a user sees the line alone.
+ */
+export const DEBUG_ENV = 'FMNIST_DEBUG';
+export const debugging = (env: NodeJS.ProcessEnv = process.env): boolean => env[DEBUG_ENV] === '1';
+
 /** The first line of every command: which TensorFlow runs underneath. */
 export function printBanner(command: string): void {
   // Loaded here, not at the top, so a bad argument is reported before TensorFlow starts.
@@ -117,7 +124,8 @@ export function runMain(main: () => Promise<number | void> | number | void): voi
     })
     .catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      console.error(`error: ${message.split('\n')[0]}`);
+      console.error(`error: ${message.replace(/\s*\n\s*/g, ' ')}`);
+      if (debugging() && err instanceof Error && err.stack) console.error(err.stack);
       process.exitCode = 1;
     });
 }

@@ -6,8 +6,19 @@
  * FASHION_MNIST_MIRROR (see LoadOptions in src/data/load.ts).
  */
 import { describeDataset, formatDatasetFacts, loadFashionMnist } from '../data/load';
+import { commandLine } from './args';
+import { debugging } from './common';
+
+export const DATA_COMMAND = {
+  command: 'npm run data',
+  summary:
+    'Finds or downloads Fashion-MNIST, checks every file against the official checksums, and prints where the data came from, ' +
+    'the counts, shapes and class balance. FASHION_MNIST_DIR, FASHION_MNIST_CACHE_DIR and FASHION_MNIST_MIRROR choose the place.',
+  options: {},
+} as const;
 
 async function main(): Promise<void> {
+  commandLine(DATA_COMMAND);
   // Loaded here rather than at the top, so that a broken native binding is reported as one
   // `error:` line like every other problem, not as a stack trace from the module loader.
   const { describeBackend } = await import('../core/backend');
@@ -21,5 +32,6 @@ main().catch((err: unknown) => {
   // the stack would only bury it. Anything else is shown the same way, on one line.
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  if (debugging() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exitCode = 1;
 });

@@ -14,46 +14,32 @@
  * not keep both cores busy (docs/performance.md). Every other flag is a hyperparameter, as for
  * `npm run export`.
  */
-import { parseCommandLine } from '../core/config';
+import { modelsDir } from '../core/paths';
+import { commandLine } from './args';
 import { printBanner, runMain } from './common';
+import { checkWritableFolder } from './preflight';
 
-const MODELS = ['case1', 'case2', 'vgg7'] as const;
 const AUGMENT = ['none', 'book', 'training-part', 'on-the-fly'] as const;
-type ModelName = (typeof MODELS)[number];
 type AugmentMode = (typeof AUGMENT)[number];
-const USAGE = `usage: node dist/cli/full-run.js --model ${MODELS.join('|')} [--augment ${AUGMENT.join('|')}] [--threads N] [--retrain] [--hyperparameter value …]`;
 
-/** Takes `--name value` out of argv (it is this command's own option, not a hyperparameter). */
-function takeOption(argv: string[], name: string): string | undefined {
-  const at = argv.indexOf(`--${name}`);
-  if (at === -1) return undefined;
-  const value = argv[at + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value; ${USAGE}`);
-  argv.splice(at, 2);
-  return value;
-}
-
-function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${what} must be one of ${allowed.join(', ')}, got '${value}'`);
-  return value as T;
-}
+export const FULL_RUN_COMMAND = {
+  command: 'npm run full-run',
+  summary: "One of notebook 02's trainings outside Jupyter, kept in models/ as the notebook keeps it; prints one JSON object with the results.",
+  hyperparameters: true,
+  options: {
+    model: { type: 'string', choices: ['case1', 'case2', 'vgg7'], required: true, help: "which model: the seed's (case1), case2 or VGG-7" },
+    augment: { type: 'string', choices: AUGMENT, default: 'none', help: 'augmentation, and where the augmented copies go' },
+    threads: { type: 'integer', min: 1, max: 256, help: "TensorFlow's thread pools (default: TensorFlow's own choice)" },
+    retrain: { type: 'boolean', help: 'train even when a kept run matches' },
+  },
+} as const;
 
 runMain(async () => {
-  const argv = process.argv.slice(2);
-  const modelArg = takeOption(argv, 'model');
-  if (modelArg === undefined) throw new Error(`--model is required; ${USAGE}`);
-  const model: ModelName = oneOf(modelArg, MODELS, '--model');
-  const augment: AugmentMode = oneOf(takeOption(argv, 'augment') ?? 'none', AUGMENT, '--augment');
-  const threadsArg = takeOption(argv, 'threads');
-  const threads = threadsArg === undefined ? undefined : Number(threadsArg);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
-    throw new Error(`--threads must be an integer from 1 to 256, got '${threadsArg}'`);
-  }
-  const retrainAt = argv.indexOf('--retrain');
-  const retrain = retrainAt !== -1;
-  if (retrain) argv.splice(retrainAt, 1);
-  const { positional, overrides } = parseCommandLine(argv);
-  if (positional.length) throw new Error(`unexpected argument '${positional[0]}'; ${USAGE}`);
+  const { options, overrides } = commandLine(FULL_RUN_COMMAND);
+  const { model, threads, retrain } = options;
+  const augment: AugmentMode = options.augment;
+  // The run is kept, so the models folder must take it: checked now rather than after training.
+  checkWritableFolder(modelsDir(), 'models folder');
   if (threads !== undefined) {
     // TensorFlow reads these once, when it makes its thread pools, so they must be set before the
     // native library loads (the import below).

@@ -172,51 +172,77 @@ export function validateHyperparameters(values: Record<string, unknown>, where =
   return values as Partial<Hyperparameters>;
 }
 
-/** Converts one command-line value to the type of the parameter's default. */
-function parseValue(name: HyperparameterName, text: string): unknown {
+/**
+ * Converts one command-line value to the type of the parameter's default; `flag` is the flag as
+ * the user typed it, so that the error repeats it. The command-line parser (src/cli/args.ts)
+ * calls this for every hyperparameter flag; the value is then checked by validateHyperparameters.
+ */
+export function parseHyperparameterValue(name: HyperparameterName, text: string, flag = `--${kebabCase(name)}`): unknown {
   const fallback = DEFAULT_HYPERPARAMETERS[name];
   if (typeof fallback === 'boolean') {
     if (text === 'true' || text === 'false') return text === 'true';
-    throw new ConfigError(`--${kebabCase(name)} must be true or false, got '${text}'`);
+    throw new ConfigError(`${flag}: must be true or false`);
   }
   if (Array.isArray(fallback)) {
     return text.split(',').map((part) => (part.trim() === '' ? NaN : Number(part)));
   }
   const n = text.trim() === '' ? NaN : Number(text);
-  if (!Number.isFinite(n)) throw new ConfigError(`--${kebabCase(name)} must be a number, got '${text}'`);
+  if (!Number.isFinite(n)) throw new ConfigError(`${flag}: must be a number`);
   return n;
 }
 
-/**
- * Parses `--batch-size 64 --epochs=3 …` into validated overrides. Positional arguments are
- * returned apart (the notebook path of `npm run export`).
- */
-export function parseCommandLine(argv: readonly string[]): { positional: string[]; overrides: Partial<Hyperparameters> } {
-  const positional: string[] = [];
-  const overrides: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const name = camelCase(flag);
-    if (!isName(name)) {
-      throw new ConfigError(`unknown parameter --${flag} (known: ${HYPERPARAMETER_NAMES.map((n) => `--${kebabCase(n)}`).join(', ')})`);
-    }
-    let text: string | undefined = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
-    if (eq === -1) {
-      if (text === undefined || text.startsWith('--')) throw new ConfigError(`--${flag} needs a value`);
-      i++;
-    }
-    if (name in overrides) throw new ConfigError(`--${flag} is given twice`);
-    overrides[name] = parseValue(name, text);
-  }
-  validateHyperparameters(overrides, 'parameter');
-  return { positional, overrides: overrides as Partial<Hyperparameters> };
+/** The hyperparameter a kebab-case flag name (`batch-size`) stands for, if any. */
+export function hyperparameterOfFlag(flag: string): HyperparameterName | undefined {
+  const name = camelCase(flag);
+  return isName(name) && kebabCase(name) === flag ? name : undefined;
 }
+
+/** Why a value is not allowed for this parameter ("an integer from 1 to 1000"), or undefined if it is. */
+export function hyperparameterProblem(name: HyperparameterName, value: unknown): string | undefined {
+  return CHECKS[name](value);
+}
+
+/** What a parameter allows, in words ("an integer from 1 to 1000"), from the check that enforces it. */
+export function allowedValues(name: HyperparameterName): string {
+  // A value no check accepts makes each one say what it wants.
+  return CHECKS[name](Symbol('nothing')) ?? '';
+}
+
+/** A parameter's value as the command line spells it (`32,64,128`, `true`, `1e-7`). */
+export function formatHyperparameter(value: Hyperparameters[HyperparameterName]): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/**
+ * One line per hyperparameter for a command's --help: what it is, in which unit. The longer
+ * reasoning (the seed's and Keras' values) is on the fields of Hyperparameters above.
+ */
+export const HYPERPARAMETER_HELP: Readonly<Record<HyperparameterName, string>> = Object.freeze({
+  epochs: 'passes over the training images',
+  batchSize: 'images per gradient step',
+  learningRate: "Adam's step size",
+  beta1: "Adam's first-moment decay",
+  beta2: "Adam's second-moment decay",
+  epsilon: "Adam's epsilon",
+  validationSplit: 'fraction of the training images held out for validation',
+  dropoutRate: 'dropout rate before the last Dense layer',
+  convFilters: 'filters of the three Conv2D layers, comma-separated',
+  denseUnits: 'units of the hidden Dense layer',
+  trainSamples: 'training images used (the first N of 60,000)',
+  testSamples: 'test images evaluated on (the first N of 10,000)',
+  seed: 'seed for initialisation, shuffling, dropout and augmentation',
+  verbose: 'progress while training: 0 silent, 1 bar, 2 a line per epoch',
+  rotationRange: 'augmentation: maximum rotation, degrees',
+  zoomRange: 'augmentation: zoom drawn from [1 - z, 1 + z]',
+  shearRange: 'augmentation: maximum shear, degrees',
+  widthShiftRange: 'augmentation: maximum horizontal shift, fraction of the width',
+  heightShiftRange: 'augmentation: maximum vertical shift, fraction of the height',
+  horizontalFlip: 'augmentation: mirror left-right half of the time',
+  verticalFlip: 'augmentation: mirror top-bottom half of the time',
+  augmentCount: 'augmented copies of the first image to draw',
+  vggEpochs: "epochs of notebook 02's VGG-7 runs",
+  augmentExtra: "augmented copies added for the book's augmentation run, images",
+});
 
 export const OVERRIDES_ENV = 'FMNIST_OVERRIDES';
 

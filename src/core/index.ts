@@ -10,7 +10,7 @@
 export { tf, backendInfo, describeBackend, requireNativeBackend, type BackendInfo } from './backend';
 export {
   ConfigError, DEFAULT_HYPERPARAMETERS, HYPERPARAMETER_NAMES, OVERRIDES_ENV, describeHyperparameters, hyperparameters,
-  kebabCase, overridesFromEnv, parseCommandLine, validateHyperparameters,
+  kebabCase, overridesFromEnv, validateHyperparameters,
   type HyperparameterName, type HyperparameterSet, type Hyperparameters,
 } from './config';
 export { IMAGE_CHANNELS, IMAGE_COLS, IMAGE_PIXELS, IMAGE_ROWS, INPUT_SHAPE } from './image';

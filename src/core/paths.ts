@@ -42,3 +42,11 @@ export const LOGS_DIR_ENV = 'FMNIST_LOGS_DIR';
 export function logsDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env[LOGS_DIR_ENV] || path.join(projectRoot(), 'logs'));
 }
+
+export const MODELS_DIR_ENV = 'FMNIST_MODELS_DIR';
+
+/** The folder that holds kept runs (src/runs/persist.ts): FMNIST_MODELS_DIR, else `<project>/models`. */
+export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[MODELS_DIR_ENV];
+  return path.resolve(fromEnv && fromEnv.trim() !== '' ? fromEnv : path.join(projectRoot(), 'models'));
+}

@@ -40,13 +40,9 @@ import { fit, type RunKeeper, type TrainingPlan } from '../training/fit';
 /** A JSON value; the hashed settings must be one, so that they survive a round trip through meta.json. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export const MODELS_DIR_ENV = 'FMNIST_MODELS_DIR';
-
-/** The folder that holds kept runs: FMNIST_MODELS_DIR, else `<project>/models`. */
-export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env[MODELS_DIR_ENV];
-  return path.resolve(fromEnv && fromEnv.trim() !== '' ? fromEnv : path.join(projectRoot(), 'models'));
-}
+// Defined in core/paths.ts, which the commands can load without TensorFlow.
+export { MODELS_DIR_ENV, modelsDir } from '../core/paths';
+import { MODELS_DIR_ENV, modelsDir } from '../core/paths';
 
 /**
  * JSON with object keys sorted at every level, so that equal settings always give the same text
