@@ -7,32 +7,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { logsDir } from '../core/paths';
+import { commandLine } from './args';
 import { ROOT, VENV_PYTHON, requireVenv, runChild, runMain } from './common';
+import { userPath } from './preflight';
 
-/** TensorBoard's own default port. */
-const DEFAULT_PORT = 6006;
-
-/** The two flags, as `--name value` or `--name=value`; anything else is refused in one line. */
-function parseFlags(args: string[]): { logdir: string; port: number } {
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const [name, inline] = args[i].split(/=(.*)/s, 2);
-    if (name !== '--logdir' && name !== '--port') throw new Error(`tensorboard: unknown argument '${args[i]}' (it takes --logdir <folder> and --port <number>)`);
-    const value = inline ?? args[++i];
-    if (value === undefined || value === '') throw new Error(`tensorboard: ${name} needs a value`);
-    flags[name] = value;
-  }
-  const port = flags['--port'] === undefined ? DEFAULT_PORT : Number(flags['--port']);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`tensorboard: --port must be a whole number from 1 to 65535, got '${flags['--port']}'`);
-  return { logdir: path.resolve(flags['--logdir'] ?? logsDir()), port };
-}
+export const TENSORBOARD_COMMAND = {
+  command: 'npm run tensorboard',
+  summary: "Serves TensorBoard from the project's .venv on 127.0.0.1 over the runs that fit's TensorBoard callback writes.",
+  options: {
+    logdir: { type: 'string', value: 'FOLDER', help: 'the folder of runs (default: logs/, or FMNIST_LOGS_DIR)' },
+    // TensorBoard's own default port.
+    port: { type: 'integer', default: 6006, min: 1, max: 65535, help: 'the port on 127.0.0.1' },
+  },
+} as const;
 
 runMain(async () => {
-  const { logdir, port } = parseFlags(process.argv.slice(2));
+  const { options } = commandLine(TENSORBOARD_COMMAND);
+  const logdir = options.logdir === undefined ? logsDir() : userPath(options.logdir);
+  const port = options.port;
   requireVenv();
   const probe = path.join(ROOT, '.venv', 'bin', 'tensorboard');
   if (!fs.existsSync(probe)) throw new Error('TensorBoard is not installed in .venv; run npm run setup (it installs requirements.txt)');
-  if (fs.existsSync(logdir) && !fs.statSync(logdir).isDirectory()) throw new Error(`tensorboard: --logdir ${logdir} is a file, not a folder`);
+  if (fs.existsSync(logdir) && !fs.statSync(logdir).isDirectory()) throw new Error(`--logdir ${logdir}: a file, not a folder`);
   // Made when missing, so that TensorBoard can be started before the first training writes to it.
   fs.mkdirSync(logdir, { recursive: true });
   console.log(`[tensorboard] http://127.0.0.1:${port}/ showing the runs in ${path.relative(process.cwd(), logdir) || '.'}`);
