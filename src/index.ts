@@ -30,6 +30,7 @@ export {
 } from './training';
 export {
   show, showTable, showText, imageFigure, imageGridFigure, historyFigure, compareHistoriesFigure, confusionMatrixFigure,
-  probabilityBarFigure, trainingMonitor, notebookSetup, showHyperparameters, showModelSummary, type Figure,
+  probabilityBarFigure, trainingMonitor, notebookSetup, showHyperparameters, showModelSummary, classifierPanel,
+  type Figure, type ClassifierPanelOptions,
 } from './display';
 export { fitOrLoad, keptRun, listKeptRuns, modelsDir, weightsDifference, withAugmentedCopies, type KeptRun } from './runs';

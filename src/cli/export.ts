@@ -2,12 +2,15 @@
  * `npm run export -- <notebook> [--epochs 3 --batch-size 64 …]`: executes a notebook headless
  * with the project's kernel and writes reports/<notebook name>.html, self-contained and offline.
  * Overrides use the hyperparameter names in kebab-case; they are validated here, before any
- * kernel starts, and reach the notebook's hyperparameter cell through FMNIST_OVERRIDES.
+ * kernel starts, and reach the notebook's hyperparameter cell through FMNIST_OVERRIDES. Beside the
+ * report goes its record, reports/<notebook name>.json (export-notebook.ts): when and where it ran,
+ * the backend, the hyperparameters and the test results, as `npm run site`'s index shows them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OVERRIDES_ENV, parseCommandLine } from '../core/config';
-import { KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, printBanner, requireVenv, runChild, runMain } from './common';
+import { parseCommandLine } from '../core/config';
+import { ROOT, printBanner, requireVenv, runMain } from './common';
+import { exportNotebook } from './export-notebook';
 
 const USAGE = 'usage: npm run export -- <notebook.ipynb> [--name value …] [--out file.html]';
 
@@ -28,9 +31,5 @@ runMain(async () => {
   const output = path.resolve(out ?? path.join(ROOT, 'reports', `${path.basename(notebook, '.ipynb')}.html`));
   const shown = Object.keys(overrides).length ? ` with ${JSON.stringify(overrides)}` : '';
   console.log(`[export] running ${path.relative(ROOT, notebook)}${shown}`);
-  return runChild(
-    VENV_PYTHON,
-    [path.join(ROOT, 'scripts', 'export_notebook.py'), notebook, output, '--kernel', KERNEL_NAME],
-    jupyterEnv({ [OVERRIDES_ENV]: JSON.stringify(overrides), FMNIST_PLOTS: 'jupyter' }),
-  );
+  return exportNotebook(notebook, output, overrides);
 });
