@@ -14,7 +14,7 @@ import { KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, runChild } from './common';
 
 /** One test result of a run: the last evaluation of one model. */
 export interface ExportResult {
-  /** The model's name; `name #2` when a second model of that name was evaluated too. */
+  /** The kept run's name when a kept run trained or loaded the model (`vgg7-augmented`), else the model's name; `name #2` for a second model of one name. */
   model: string;
   params: number;
   testImages: number;
@@ -97,9 +97,10 @@ export function summariseFacts(facts: RunFact[]): Pick<ExportRecord, 'backend' |
   }
   const seen = new Map<string, number>();
   const results = [...byModel.values()].map((e) => {
-    const n = (seen.get(e.model) ?? 0) + 1;
-    seen.set(e.model, n);
-    return { model: n === 1 ? e.model : `${e.model} #${n}`, params: e.params, testImages: e.testImages, loss: e.loss, accuracy: e.accuracy };
+    const name = e.run ?? e.model;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return { model: n === 1 ? name : `${name} #${n}`, params: e.params, testImages: e.testImages, loss: e.loss, accuracy: e.accuracy };
   });
   return { backend, hyperparameters, results };
 }

@@ -22,10 +22,11 @@ test('summariseFacts: the last backend and hyperparameters, the last evaluation 
     { kind: 'backend', description: 'b1' },
     { kind: 'hyperparameters', values: { epochs: 2 }, overridden: ['epochs'] },
     ev(1, 'seed_convnet', 0.9), ev(1, 'seed_convnet', 0.8), ev(2, 'vgg7', 0.7), ev(3, 'vgg7', 0.6), ev(2, 'vgg7', 0.5),
+    { ...ev(4, 'vgg7', 0.4), run: 'vgg7-augmented' },
   ]);
   assert.equal(s.backend, 'b1');
   assert.deepEqual(s.hyperparameters, { values: { epochs: 2 }, overridden: ['epochs'] });
-  assert.deepEqual(s.results.map((r) => [r.model, r.loss]), [['seed_convnet', 0.8], ['vgg7', 0.5], ['vgg7 #2', 0.6]]);
+  assert.deepEqual(s.results.map((r) => [r.model, r.loss]), [['seed_convnet', 0.8], ['vgg7', 0.5], ['vgg7 #2', 0.6], ['vgg7-augmented', 0.4]]);
   assert.deepEqual(summariseFacts([]), { backend: null, hyperparameters: null, results: [] });
 });
 

@@ -18,6 +18,8 @@ export type RunFact =
       kind: 'evaluation';
       /** The model's name (`tf.sequential({ name })`). */
       model: string;
+      /** The name of the kept run that trained or loaded it (notebook 02's `fm.keptRun("vgg7-augmented")`), if any. */
+      run?: string;
       /** The same number for every evaluation of the same model object in this kernel, counted from 1. */
       modelId: number;
       params: number;
@@ -37,6 +39,18 @@ export function modelIdOf(model: object): number {
     modelIds.set(model, id);
   }
   return id;
+}
+
+const runNames = new WeakMap<object, string>();
+
+/** Names a model after the kept run that trains or loads it (runs/persist.ts), for its evaluations. */
+export function nameRunOf(model: object, run: string): void {
+  runNames.set(model, run);
+}
+
+/** The kept run's name given to a model by nameRunOf, if any. */
+export function runNameOf(model: object): string | undefined {
+  return runNames.get(model);
 }
 
 /** Appends a fact to the file named by FMNIST_FACTS; does nothing when it is unset. */

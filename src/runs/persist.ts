@@ -30,6 +30,7 @@ import { augmentDataset, ImageDataGenerator, type AugmentOptions } from '../augm
 import { describeBackend, tf } from '../core/backend';
 import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
 import type { Hyperparameters } from '../core/config';
+import { nameRunOf } from '../core/facts';
 import { removeLeftovers } from '../core/leftovers';
 import { projectRoot } from '../core/paths';
 import { showText } from '../display/display';
@@ -677,6 +678,8 @@ export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeep
     meta: null as SavedRunMeta | null,
     started: 0,
     async load(plan: TrainingPlan): Promise<History | undefined> {
+      // The site's index names this model's test results after the run (core/facts.ts).
+      nameRunOf(plan.model, name);
       const { architecture, settings } = trainingSettings(plan);
       const hash = runHash(architecture, settings);
       const folder = runFolder(name, hash, options.dir);

@@ -4,7 +4,7 @@
  * figures.ts. Introduced in notebook 01, step 10, and notebook 02.
  */
 import { tf } from '../core/backend';
-import { modelIdOf, recordFact } from '../core/facts';
+import { modelIdOf, recordFact, runNameOf } from '../core/facts';
 import { NUM_CLASSES } from '../data/labels';
 import { evaluateInBatches } from './fit';
 
@@ -14,7 +14,8 @@ export function evaluate(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, ba
   const { loss, acc } = evaluateInBatches(model, x, y, batchSize);
   // For the teaching site's index (core/facts.ts); a no-op outside `npm run export`.
   recordFact({
-    kind: 'evaluation', model: model.name, modelId: modelIdOf(model), params: model.countParams(), loss, accuracy: acc, testImages: x.shape[0],
+    kind: 'evaluation', model: model.name, run: runNameOf(model), modelId: modelIdOf(model), params: model.countParams(), loss, accuracy: acc,
+    testImages: x.shape[0],
   });
   return [loss, acc];
 }
