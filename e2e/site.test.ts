@@ -56,17 +56,17 @@ function references(html: string): string[] {
   return found.filter((u) => !u.startsWith('data:'));
 }
 
-/** The hyperparameter table of a page: name → value. */
-async function hyperparameterTable(page: Page, selector: string): Promise<Record<string, string>> {
-  return page.evaluate((sel) => {
-    const table = document.querySelector(sel);
+/** The hyperparameter table under `selector` (the one whose caption holds `caption`, if given): name → value. */
+async function hyperparameterTable(page: Page, selector: string, caption = ''): Promise<Record<string, string>> {
+  return page.evaluate(([sel, cap]) => {
+    const table = Array.from(document.querySelectorAll(sel)).find((t) => (t.querySelector('caption')?.textContent ?? '').includes(cap));
     const rows: Record<string, string> = {};
     table?.querySelectorAll('tbody tr').forEach((tr) => {
       const cells = Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim());
       rows[cells[0]] = cells[1];
     });
     return rows;
-  }, selector);
+  }, [selector, caption]);
 }
 
 function assertClean(opened: OfflinePage, what: string): void {
@@ -127,7 +127,7 @@ describe('npm run site', () => {
           // The results, as the report printed them, in the order it printed them.
           const printed = [...text.matchAll(/test loss (\d+\.\d{4}), test accuracy (\d+\.\d{4})/g)].map((m) => `${m[1]} ${m[2]}`);
           assert.deepEqual(results, printed, `${name}: index results against the report`);
-          const reportHp = await hyperparameterTable(report.page, 'table.fmnist-table:has(caption:text("Hyperparameters of this run"))');
+          const reportHp = await hyperparameterTable(report.page, 'table.fmnist-table', 'Hyperparameters of this run');
           assert.deepEqual(indexHp, reportHp, `${name}: index hyperparameters against the report`);
           if (name === '00-setup-check') {
             assert.deepEqual(results, []);

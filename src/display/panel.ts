@@ -156,8 +156,9 @@ const PANEL_STYLE = `
 .fmnist-panel-grid button[aria-pressed=true]{border-color:#e8590c}
 .fmnist-panel-grid canvas,.fmnist-panel-preview{width:40px;height:40px;image-rendering:pixelated;display:block}
 .fmnist-panel-draw canvas.fmnist-panel-pad{border:1px solid #999;touch-action:none;cursor:crosshair;background:#fff}
-.fmnist-panel-result{min-width:300px}
-.fmnist-panel-row{display:grid;grid-template-columns:150px 1fr 58px;gap:6px;align-items:center;margin:1px 0}
+.fmnist-panel-result{min-width:360px}
+.fmnist-panel-row{display:grid;grid-template-columns:170px 140px 52px;gap:6px;align-items:center;margin:1px 0}
+.fmnist-panel-track{background:#eee;height:12px}
 .fmnist-panel-bar{height:12px;background:#4c6ef5}
 .fmnist-panel-row.top .fmnist-panel-bar{background:#e8590c}
 .fmnist-panel-row.truth{font-weight:bold}
@@ -212,6 +213,7 @@ const PANEL_SCRIPT = `(function () {
       var name = document.createElement('span');
       name.textContent = k + ' ' + P.namesKo[k] + ' ' + P.namesEn[k];
       var track = document.createElement('span');
+      track.className = 'fmnist-panel-track';
       var bar = document.createElement('div');
       bar.className = 'fmnist-panel-bar';
       bar.style.width = (100 * probs[k]).toFixed(2) + '%';
