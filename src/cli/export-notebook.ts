@@ -28,7 +28,7 @@ export interface ExportRecord {
   notebook: string;
   /** The report's file name, in the same folder as this record. */
   html: string;
-  /** The notebook's first heading, without the `#`. */
+  /** The notebook's first heading, without the `#`; the file name when its first Markdown cell has none. */
   title: string;
   /** What the notebook teaches: the first Korean paragraph and the first English (italic) one under its heading. */
   description: { ko: string; en: string };
@@ -58,14 +58,17 @@ interface NotebookCell {
 /** An italic Markdown line or paragraph, `*…*` but not `**…`. */
 const ITALIC = /^\*(?!\*)([\s\S]*)\*$/;
 
-/** The title and description of a notebook, from its first Markdown cell. */
+/**
+ * The title and description of a notebook, from its first Markdown cell. A notebook without a
+ * `# ` heading there (a scratch notebook) is titled by its file name and has no description.
+ */
 export function notebookIntro(notebookPath: string): { title: string; description: { ko: string; en: string } } {
   const nb = JSON.parse(fs.readFileSync(notebookPath, 'utf8')) as { cells: NotebookCell[] };
   const first = nb.cells.find((c) => c.cell_type === 'markdown');
   const text = first ? (Array.isArray(first.source) ? first.source.join('') : first.source) : '';
   const lines = text.split('\n');
   const headingAt = lines.findIndex((l) => /^#\s/.test(l));
-  if (headingAt === -1) throw new Error(`${notebookPath}: its first Markdown cell has no '# ' heading to title it`);
+  if (headingAt === -1) return { title: path.basename(notebookPath, '.ipynb'), description: { ko: '', en: '' } };
   const title = lines[headingAt].replace(/^#\s+/, '').trim();
   // Paragraphs are blank-line separated; within one, a Korean line may be followed by its English italic line.
   const blocks: string[] = [];
@@ -126,6 +129,9 @@ export async function exportNotebook(notebook: string, output: string, overrides
   const intro = notebookIntro(notebook);
   const factsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-facts-'));
   const factsFile = path.join(factsDir, 'facts.jsonl');
+  // A stop signal ends the command through process.exit (common.ts), past the finally below.
+  const removeFacts = () => fs.rmSync(factsDir, { recursive: true, force: true });
+  process.once('exit', removeFacts);
   try {
     const started = new Date();
     const code = await runChild(
@@ -162,6 +168,7 @@ export async function exportNotebook(notebook: string, output: string, overrides
     console.log(`export: wrote ${recordPathFor(output)}`);
     return 0;
   } finally {
-    fs.rmSync(factsDir, { recursive: true, force: true });
+    removeFacts();
+    process.removeListener('exit', removeFacts);
   }
 }

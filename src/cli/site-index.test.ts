@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_HYPERPARAMETERS } from '../core/config';
@@ -13,6 +15,17 @@ test('each notebook has a title and a Korean and an English description', () => 
     assert.match(intro.description.ko, /[가-힣]/, `${name}: Korean`);
     assert.match(intro.description.en, /^This notebook|^Notebook 01/, `${name}: English`);
     assert.doesNotMatch(intro.description.en, /^\*|\*$/);
+  }
+});
+
+test('a notebook without a heading is titled by its file name', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fmnist-intro-'));
+  try {
+    const file = path.join(dir, 'scratch.ipynb');
+    fs.writeFileSync(file, JSON.stringify({ cells: [{ cell_type: 'code', source: ['1'] }] }));
+    assert.deepEqual(notebookIntro(file), { title: 'scratch', description: { ko: '', en: '' } });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -68,9 +68,7 @@ function notebookSection(r: ExportRecord): string {
   const m = r.machine;
   return `<article data-notebook="${escapeHtml(r.notebook)}">
 <h2><a href="${encodeURIComponent(r.html)}">${escapeHtml(r.title)}</a></h2>
-<p>${inlineMarkdown(r.description.ko)}</p>
-<p class="en">${inlineMarkdown(r.description.en)}</p>
-<dl>
+${r.description.ko ? `<p>${inlineMarkdown(r.description.ko)}</p>\n` : ''}${r.description.en ? `<p class="en">${inlineMarkdown(r.description.en)}</p>\n` : ''}<dl>
 <dt>실행 / ran</dt><dd data-fact="when">${utc(r.started)} – ${utc(r.finished)} (${minutes(r.wallSeconds)}, kernel start included)</dd>
 <dt>머신 / machine</dt><dd data-fact="machine">${escapeHtml(m.hostname)} · ${escapeHtml(m.cpu)} · ${m.cores} cores · ${escapeHtml(m.platform)} · Node.js ${escapeHtml(m.node)}</dd>
 <dt>백엔드 / backend</dt><dd data-fact="backend">${escapeHtml(r.backend ?? '—')}</dd>
