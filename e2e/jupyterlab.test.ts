@@ -428,6 +428,15 @@ test('JupyterLab: edit the hyperparameters, Run All, progress and every figure',
     log(`figures drawn: ${figures.map((f) => f.traces).join(', ')} traces`);
     const fitFigures = await codeCells.nth(fitIndex).locator('.fmnist-figure.js-plotly-plot').count();
     assert.equal(fitFigures, 1, 'the live training chart in the fit cell drew');
+    // -- the classifier panel (⑫) runs in JupyterLab too: its model loads and a click classifies --
+    const panelState = await waitFor('the classifier panel to load its model', async () => {
+      const state = await page.getAttribute('.jp-Notebook .fmnist-panel', 'data-state');
+      return state === 'loading' ? undefined : state;
+    }, 60_000);
+    assert.equal(panelState, 'ready', 'the classifier panel loaded its model in JupyterLab');
+    await page.locator('.jp-Notebook .fmnist-panel-grid button').nth(1).click();
+    assert.match((await page.textContent('.jp-Notebook .fmnist-panel-caption')) ?? '', /^testX\[1\]: /);
+    log('classifier panel: ready, image 1 classified');
     assert.deepEqual(pageErrors, [], 'uncaught errors in JupyterLab');
 
     // -- screenshots: the window, then each cell with a figure or the progress --

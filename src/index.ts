@@ -38,6 +38,7 @@ export { TensorBoard, type TensorBoardOptions } from './training';
 export { ModelCheckpoint, type ModelCheckpointOptions } from './runs';
 export {
   show, showTable, showText, imageFigure, imageGridFigure, historyFigure, compareHistoriesFigure, confusionMatrixFigure,
-  probabilityBarFigure, trainingMonitor, notebookSetup, showHyperparameters, showModelSummary, type Figure,
+  probabilityBarFigure, trainingMonitor, notebookSetup, showHyperparameters, showModelSummary, classifierPanel,
+  type Figure, type ClassifierPanelOptions,
 } from './display';
 export { fitOrLoad, keptRun, listKeptRuns, modelsDir, weightsDifference, withAugmentedCopies, type KeptRun } from './runs';

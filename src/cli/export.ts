@@ -2,7 +2,9 @@
  * `npm run export -- <notebook> [--epochs 3 --batch-size 64 …] [--out file.html]`: executes a
  * notebook headless with the project's kernel and writes reports/<notebook name>.html,
  * self-contained and offline. Overrides use the hyperparameter names in kebab-case and reach the
- * notebook's hyperparameter cell through FMNIST_OVERRIDES.
+ * notebook's hyperparameter cell through FMNIST_OVERRIDES. Beside the report goes its record,
+ * reports/<notebook name>.json (export-notebook.ts): when and where it ran, the backend, the
+ * hyperparameters and the test results, as `npm run site`'s index shows them.
  *
  * Everything that can be checked is checked before the kernel starts (preflight.ts): the
  * arguments, the notebook, the output place, the data when the notebook loads it, the models
@@ -11,11 +13,10 @@
  * not race: the second refuses in one line naming the first.
  */
 import path from 'node:path';
-import { OVERRIDES_ENV } from '../core/config';
-import { modelsDir } from '../core/paths';
 import { commandLine } from './args';
-import { DEBUG_ENV, KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, printBanner, requireVenv, runChild, runMain } from './common';
-import { checkData, checkNotebook, checkOutputFile, checkWritableFolder, lockOutput, notebookCode, userPath } from './preflight';
+import { ROOT, printBanner, requireVenv, runMain } from './common';
+import { DEFAULT_CELL_TIMEOUT_S, exportNotebook } from './export-notebook';
+import { checkNotebook, checkNotebookNeeds, checkOutputFile, checkWritableFolder, lockOutput, notebookCode, userPath } from './preflight';
 
 export const EXPORT_COMMAND = {
   command: 'npm run export',
@@ -24,7 +25,7 @@ export const EXPORT_COMMAND = {
   hyperparameters: true,
   options: {
     out: { type: 'string', value: 'FILE', help: 'where the HTML report goes (default reports/<notebook>.html)' },
-    'cell-timeout': { type: 'integer', min: 1, max: 86400, default: 3600, value: 'SECONDS', help: 'longest a single cell may run' },
+    'cell-timeout': { type: 'integer', min: 1, max: 86400, default: DEFAULT_CELL_TIMEOUT_S, value: 'SECONDS', help: 'longest a single cell may run' },
   },
 } as const;
 
@@ -34,20 +35,14 @@ runMain(async () => {
   const code = notebookCode(checkNotebook(notebook, positionals[0]));
   const output = options.out === undefined ? path.join(ROOT, 'reports', `${path.basename(notebook, '.ipynb')}.html`) : userPath(options.out);
   checkOutputFile(output, options.out === undefined ? 'report' : '--out');
-  // The notebooks keep runs through these; one that does needs a models folder it can write in.
-  if (/\b(fitOrLoad|keptRun|loadOrTrain)\s*\(/.test(code)) checkWritableFolder(modelsDir(), 'models folder');
   requireVenv();
   const release = lockOutput(output, (line) => console.error(`[export] ${line}`));
-  printBanner('export');
-  if (/\bloadFashionMnist\s*\(/.test(code)) await checkData();
-  const shown = Object.keys(overrides).length ? ` with ${JSON.stringify(overrides)}` : '';
-  console.log(`[export] running ${path.relative(ROOT, notebook) || notebook}${shown}`);
   try {
-    return await runChild(
-      VENV_PYTHON,
-      [path.join(ROOT, 'scripts', 'export_notebook.py'), notebook, output, '--kernel', KERNEL_NAME, '--cell-timeout', String(options['cell-timeout'])],
-      jupyterEnv({ [OVERRIDES_ENV]: JSON.stringify(overrides), FMNIST_PLOTS: 'jupyter', [DEBUG_ENV]: process.env[DEBUG_ENV] ?? '' }),
-    );
+    printBanner('export');
+    await checkNotebookNeeds(code);
+    const shown = Object.keys(overrides).length ? ` with ${JSON.stringify(overrides)}` : '';
+    console.log(`[export] running ${path.relative(ROOT, notebook) || notebook}${shown}`);
+    return await exportNotebook(notebook, output, overrides, { cellTimeout: options['cell-timeout'] });
   } finally {
     release();
   }

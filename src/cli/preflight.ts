@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isRunning } from '../core/leftovers';
+import { modelsDir } from '../core/paths';
 
 /** A bad path or file found before the work; the message is the one line the user sees. */
 export class PreflightError extends Error {
@@ -127,6 +128,15 @@ export function notebookCode(notebook: { cells: NotebookCell[] }): string {
 export async function checkData(): Promise<void> {
   const { loadFashionMnist } = await import('../data/load');
   await loadFashionMnist({ quiet: true });
+}
+
+/**
+ * What a notebook's code needs beyond itself, checked before it runs: a models folder it can write
+ * in when it keeps runs, and the data when it loads them.
+ */
+export async function checkNotebookNeeds(code: string): Promise<void> {
+  if (/\b(fitOrLoad|keptRun|loadOrTrain)\s*\(/.test(code)) checkWritableFolder(modelsDir(), 'models folder');
+  if (/\bloadFashionMnist\s*\(/.test(code)) await checkData();
 }
 
 /** Where a report's lock lives: beside it, so two exports to one file meet there. */

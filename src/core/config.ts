@@ -5,6 +5,7 @@
  * line) through the FMNIST_OVERRIDES environment variable, which the kernel inherits.
  * Introduced in notebook 01, "Hyperparameters".
  */
+import { recordFact } from './facts';
 
 export interface Hyperparameters {
   /** Passes over the training images. Seed: 15. */
@@ -278,10 +279,13 @@ export function hyperparameters(values: Partial<Hyperparameters> = {}, env: Node
   const overrides = overridesFromEnv(env);
   const merged = { ...DEFAULT_HYPERPARAMETERS, ...values, ...overrides };
   validateHyperparameters(merged as unknown as Record<string, unknown>);
-  return {
+  const set: HyperparameterSet = {
     values: Object.freeze({ ...merged, convFilters: [...merged.convFilters] }),
     overridden: Object.keys(overrides) as HyperparameterName[],
   };
+  // For the teaching site's index (facts.ts): the values this run actually uses.
+  recordFact({ kind: 'hyperparameters', values: { ...set.values }, overridden: set.overridden }, env);
+  return set;
 }
 
 /** Rows for a table of the values in force: name, value, and whether it was overridden. */

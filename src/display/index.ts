@@ -3,8 +3,8 @@
  *
  * Everything a notebook shows: plotly figures as plain data (`figures.ts`), their display in
  * Jupyter, as files or through nodeplotlib, plus tables and text (`display.ts`), the live training
- * progress (`progress.ts`), and the notebooks' composite views such as the setup banner and the
- * model summary (`views.ts`).
+ * progress (`progress.ts`), the notebooks' composite views such as the setup banner and the
+ * model summary (`views.ts`), and the live classifier panel of notebook 01 (`panel.ts`).
  */
 export {
   show, showHtml, showMarkdown, showTable, showText, type ShowOptions, type TableRow,
@@ -15,3 +15,4 @@ export {
 } from './figures';
 export { trainingMonitor, type TrainingMonitor, type TrainingMonitorOptions } from './progress';
 export { notebookSetup, showHyperparameters, showModelSummary } from './views';
+export { classifierPanel, classifierPanelHtml, DEFAULT_PANEL_OPTIONS, type ClassifierPanelOptions } from './panel';

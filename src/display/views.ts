@@ -3,6 +3,7 @@
  * layer, so a notebook cell stays one line. Introduced in notebook 01 (hyperparameters, summary).
  */
 import { describeBackend, requireNativeBackend, type tf } from '../core/backend';
+import { recordFact } from '../core/facts';
 import { HyperparameterSet, describeHyperparameters } from '../core/config';
 import { ensurePlotly, showTable, showText } from './display';
 import { modelSummary } from '../model/models';
@@ -33,5 +34,8 @@ export function showHyperparameters(set: HyperparameterSet): void {
 export function notebookSetup(): string {
   const info = requireNativeBackend();
   ensurePlotly(true);
-  return describeBackend(info);
+  const description = describeBackend(info);
+  // For the teaching site's index (core/facts.ts): the backend this kernel really runs on.
+  recordFact({ kind: 'backend', description });
+  return description;
 }

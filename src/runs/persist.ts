@@ -30,6 +30,7 @@ import { augmentDataset, ImageDataGenerator, type AugmentOptions } from '../augm
 import { describeBackend, tf } from '../core/backend';
 import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
 import type { Hyperparameters } from '../core/config';
+import { nameRunOf } from '../core/facts';
 import { removeLeftovers } from '../core/leftovers';
 import { projectRoot } from '../core/paths';
 import { showText } from '../display/display';
@@ -727,6 +728,8 @@ export function keptRun(name: string, options: KeptRunOptions = {}): KeptRunKeep
     /** Read before training: a callback may change the optimizer's settings (its learning rate) while it trains. */
     planned: undefined as { architecture: string; settings: Json } | undefined,
     async load(plan: TrainingPlan): Promise<History | undefined> {
+      // The site's index names this model's test results after the run (core/facts.ts).
+      nameRunOf(plan.model, name);
       keeper.planned = trainingSettings(plan);
       const { architecture, settings } = keeper.planned;
       const hash = runHash(architecture, settings);

@@ -4,6 +4,7 @@
  * figures.ts. Introduced in notebook 01, step 10, and notebook 02.
  */
 import { tf } from '../core/backend';
+import { modelIdOf, recordFact, runNameOf } from '../core/facts';
 import { NUM_CLASSES } from '../data/labels';
 import { evaluateInBatches } from './fit';
 
@@ -11,6 +12,11 @@ import { evaluateInBatches } from './fit';
 export function evaluate(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, batchSize = 1000): [number, number] {
   if (x.shape[0] !== y.shape[0]) throw new Error(`evaluate: x has ${x.shape[0]} images but y has ${y.shape[0]} labels`);
   const { loss, acc } = evaluateInBatches(model, x, y, batchSize);
+  // For the teaching site's index (core/facts.ts); a no-op outside `npm run export`.
+  recordFact({
+    kind: 'evaluation', model: model.name, run: runNameOf(model), modelId: modelIdOf(model), params: model.countParams(), loss, accuracy: acc,
+    testImages: x.shape[0],
+  });
   return [loss, acc];
 }
 
