@@ -4,7 +4,8 @@
 //   0. the patches in patches/ applied to node_modules with patch-package (tfjs-node 4.22.0 calls
 //      util.isNullOrUndefined, which Node.js 23 removed; see the README's "Node.js versions";
 //      nodeplotlib 1.1.2 is made to serve its page this project's plotly.js and listen on
-//      127.0.0.1 only; see the README's "Offline");
+//      127.0.0.1 only; see the README's "Offline"; tslab 1.0.22 binds its IOPub socket before the
+//      others, so a kernel starting on a busy machine loses no status message);
 //   1. the project's Python environment (.venv) with JupyterLab, nbconvert, nbclient and TensorBoard;
 //   2. a native TensorFlow binding for @tensorflow/tfjs-node. On Linux x64 with g++ and make it is
 //      built against the TensorFlow C library inside the `tensorflow-cpu` wheel on PyPI (2.21, the
@@ -70,7 +71,7 @@ function applyPatches() {
   if (!fs.existsSync(cli)) throw new SetupError('node_modules/patch-package is missing; run npm install');
   // patch-package recognises patches that are already applied, so this is safe to repeat.
   run(process.execPath, [cli, '--error-on-fail'], { quiet: true });
-  log('patches/ applied (tfjs-node without util.isNullOrUndefined, for Node.js 23 and newer; nodeplotlib offline and on 127.0.0.1)');
+  log('patches/ applied (tfjs-node without util.isNullOrUndefined, for Node.js 23 and newer; nodeplotlib offline and on 127.0.0.1; tslab binding IOPub first)');
 }
 
 // Step 1 ---------------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ test('two exports to one report: the second refuses naming the first; a stale lo
   assert.match(third.stderr, new RegExp(`^\\[export\\] ${lock}: taking over the lock of process ${dead.pid}, which is no longer running$`, 'm'));
   assertOneError(third, /cell 1 failed: Error: stop here$/);
   assert.equal(fs.existsSync(lock), false, 'removed on the error path too');
-  assert.deepEqual(listing(here), ['same.html']);
+  assert.deepEqual(listing(here), ['same.html', 'same.json']);
 });
 
 test('a stop signal during an export removes its lock', { timeout: 120_000 }, async (t) => {
