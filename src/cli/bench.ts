@@ -46,7 +46,11 @@ const ENGINES: Record<string, Partial<FitOptions> | 'model.fit'> = {
 };
 
 function parseArgs(argv: string[]) {
-  const opts = { batches: 200, rounds: 2, model: 'seed', worker: '', engine: 'graph' };
+  const opts = {
+    batches: 200, rounds: 2, model: 'seed', worker: '', engine: 'graph',
+    tutorial: false, augment: 'none', epochs: undefined as number | undefined, trainSamples: undefined as number | undefined,
+  };
+  let roundsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -57,15 +61,29 @@ function parseArgs(argv: string[]) {
     if (a === '--quick') opts.batches = 200;
     else if (a === '--full') opts.batches = 0;
     else if (a === '--batches') opts.batches = Number(next());
-    else if (a === '--rounds') opts.rounds = Number(next());
+    else if (a === '--rounds') (opts.rounds = Number(next())), (roundsGiven = true);
+    else if (a === '--tutorial') opts.tutorial = true;
+    else if (a === '--augment') opts.augment = next();
+    else if (a === '--epochs') opts.epochs = Number(next());
+    else if (a === '--train-samples') opts.trainSamples = Number(next());
     else if (a === '--model') opts.model = next();
     else if (a === '--worker') opts.worker = next();
     else if (a === '--engine') opts.engine = next();
-    else throw new Error(`unknown option ${a} (known: --quick, --full, --batches N, --rounds N, --model seed|vgg7, --engine graph|eager|eager-tfjs)`);
+    else throw new Error(`unknown option ${a} (known: --quick, --full, --batches N, --rounds N, --model seed|vgg7, --engine graph|eager|eager-tfjs, --tutorial, --augment none|on-the-fly, --epochs N, --train-samples N)`);
   }
   if (!Number.isInteger(opts.batches) || opts.batches < 0) throw new Error(`--batches must be a non-negative integer, got ${opts.batches}`);
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new Error(`--rounds must be a positive integer, got ${opts.rounds}`);
   if (!(opts.model in FORWARD_FLOP)) throw new Error(`--model must be seed or vgg7, got ${opts.model}`);
+  if (opts.augment !== 'none' && opts.augment !== 'on-the-fly') throw new Error(`--augment must be none or on-the-fly, got ${opts.augment}`);
+  if (opts.epochs !== undefined && !(Number.isInteger(opts.epochs) && opts.epochs >= 1)) throw new Error(`--epochs must be a positive integer, got ${opts.epochs}`);
+  if (opts.trainSamples !== undefined && !(Number.isInteger(opts.trainSamples) && opts.trainSamples >= 100 && opts.trainSamples <= 60000)) {
+    throw new Error(`--train-samples must be an integer from 100 to 60000, got ${opts.trainSamples}`);
+  }
+  if (!opts.tutorial && (opts.augment !== 'none' || opts.epochs !== undefined || opts.trainSamples !== undefined)) {
+    throw new Error('--augment, --epochs and --train-samples belong to --tutorial');
+  }
+  // A tutorial round takes minutes, so it runs once unless asked.
+  if (opts.tutorial && !roundsGiven) opts.rounds = 1;
   if (!(opts.engine in ENGINES)) throw new Error(`--engine must be graph, eager or eager-tfjs, got ${opts.engine}`);
   return opts;
 }
@@ -204,6 +222,12 @@ runMain(async () => {
   ensureKeras();
   const fm = await import('../data/load');
   const data = await fm.loadFashionMnist({ quiet: true });
+  if (opts.tutorial) {
+    const { runTutorialBench } = await import('./bench-tutorial');
+    const { rounds, epochs, trainSamples } = opts;
+    await runTutorialBench({ rounds, epochs, trainSamples, model: opts.model as 'seed' | 'vgg7', augment: opts.augment as 'none' | 'on-the-fly' }, data.dir);
+    return 0;
+  }
   const peak = await matmulPeak();
   const mode = opts.batches ? `quick (${opts.batches} batches + ${Math.floor((opts.batches * 32) / 3)} validation images)` : 'full epoch (45,000 + 15,000)';
   console.log(`[bench] model ${opts.model}, batch 32, ${mode}, tfjs engine ${opts.engine}, ${opts.rounds} round(s), matmul peak ${peak.toFixed(1)} GFLOP/s`);
