@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectedRoundSeconds, summarizeTutorial, tutorialTable, type TutorialRound } from './bench-tutorial';
 
-const round = (notebook: number, script: number, kernel: number, bare: number, keras: number): TutorialRound => ({
+const round = (notebook: number, script: number, kernel: number, bare: number, keras: number, kernelCpu = 2 * kernel, bareCpu = 2 * bare): TutorialRound => ({
   notebook_s: notebook,
   keras_script_s: script,
   kernel_epoch_s: kernel,
   bare_epoch_s: bare,
   keras_epoch_s: keras,
+  kernel_epoch_cpu_s: kernelCpu,
+  bare_epoch_cpu_s: bareCpu,
 });
 
 test('summarizeTutorial takes each figure\'s median over the rounds, then the ratios of the medians', () => {
@@ -20,6 +22,13 @@ test('summarizeTutorial takes each figure\'s median over the rounds, then the ra
   assert.equal(s.kernel_overhead, +(10 / 9 - 1).toFixed(3));
   assert.equal(s.keras_epoch_s, 12);
   assert.equal(s.epoch_ratio, 0.75);
+});
+
+test('summarizeTutorial reports the CPU time of the two epochs beside their wall time', () => {
+  const s = summarizeTutorial([round(1, 1, 10, 10, 1, 21, 20), round(1, 1, 10, 10, 1, 22, 20), round(1, 1, 10, 10, 1, 30, 19)]);
+  assert.equal(s.kernel_epoch_cpu_s, 22);
+  assert.equal(s.bare_epoch_cpu_s, 20);
+  assert.equal(s.kernel_cpu_overhead, 0.1);
 });
 
 test('summarizeTutorial with an even number of rounds averages the middle two', () => {
@@ -35,10 +44,11 @@ test('summarizeTutorial refuses an empty list', () => {
 
 test('the table shows the three comparisons with their ratios', () => {
   const lines = tutorialTable(summarizeTutorial([round(150, 200, 10.5, 10, 20)]), 'vgg7', 'on-the-fly');
-  assert.equal(lines.length, 4);
+  assert.equal(lines.length, 5);
   assert.match(lines[1], /notebook 01 end to end.*150\.0.*200\.0 \(Keras script\).*0\.75$/);
   assert.match(lines[2], /vgg7, on-the-fly.*10\.50.*10\.00 \(bare fit\).*1\.05$/);
-  assert.match(lines[3], /10\.00.*20\.00 \(Keras\).*0\.50$/);
+  assert.match(lines[3], /CPU.*21\.00.*20\.00 \(bare fit\).*1\.05$/);
+  assert.match(lines[4], /10\.00.*20\.00 \(Keras\).*0\.50$/);
 });
 
 test('the expected duration grows with epochs, training images and the model', () => {

@@ -42,11 +42,16 @@ export interface TutorialRound {
   kernel_epoch_s: number;
   bare_epoch_s: number;
   keras_epoch_s: number;
+  /** CPU seconds (all threads, user + system) of the kernel's and the bare process's epoch. */
+  kernel_epoch_cpu_s: number;
+  bare_epoch_cpu_s: number;
 }
 
 /** What the probe reports from inside a kernel or a bare process. */
 interface ProbeResult {
   epoch_s: number;
+  /** CPU time of the whole process during the timed fit: unlike wall time, it hardly moves when other jobs share the machine. */
+  cpu_s: number;
   val_acc: number;
   engine: string;
 }
@@ -82,6 +87,7 @@ export async function epochProbe(options: ProbeOptions): Promise<void> {
   const warmX = x.slice(0, 320);
   const warmY = all.trainY.slice(0, 320);
   await fm.fit(net, warmX, warmY, { epochs: 1, batchSize: 32, augment: augment() }).done;
+  const cpuBefore = process.cpuUsage();
   const run = fm.fit(net, x, all.trainY, {
     epochs: 1,
     batchSize: 32,
@@ -91,10 +97,11 @@ export async function epochProbe(options: ProbeOptions): Promise<void> {
     callbacks: options.monitor ? fm.trainingMonitor({ verbose: 1 }) : undefined,
   });
   await run.done;
+  const cpu = process.cpuUsage(cpuBefore);
   tf.dispose([warmX, warmY, x, all.trainX, all.trainY, all.testX, all.testY]);
   net.optimizer.dispose();
   net.dispose();
-  const result: ProbeResult = { epoch_s: run.history.seconds[0], val_acc: run.history.val_acc[0], engine: run.history.engine ?? '' };
+  const result: ProbeResult = { epoch_s: run.history.seconds[0], cpu_s: (cpu.user + cpu.system) / 1e6, val_acc: run.history.val_acc[0], engine: run.history.engine ?? '' };
   fs.writeFileSync(`${options.out}.tmp`, JSON.stringify(result));
   fs.renameSync(`${options.out}.tmp`, options.out);
 }
@@ -114,6 +121,8 @@ export function summarizeTutorial(rounds: readonly TutorialRound[]) {
   const kernelEpoch = med('kernel_epoch_s');
   const bareEpoch = med('bare_epoch_s');
   const kerasEpoch = med('keras_epoch_s');
+  const kernelCpu = med('kernel_epoch_cpu_s');
+  const bareCpu = med('bare_epoch_cpu_s');
   return {
     notebook_s: +notebook.toFixed(1),
     keras_script_s: +kerasScript.toFixed(1),
@@ -121,6 +130,9 @@ export function summarizeTutorial(rounds: readonly TutorialRound[]) {
     kernel_epoch_s: +kernelEpoch.toFixed(2),
     bare_epoch_s: +bareEpoch.toFixed(2),
     kernel_overhead: +(kernelEpoch / bareEpoch - 1).toFixed(3),
+    kernel_epoch_cpu_s: +kernelCpu.toFixed(2),
+    bare_epoch_cpu_s: +bareCpu.toFixed(2),
+    kernel_cpu_overhead: +(kernelCpu / bareCpu - 1).toFixed(3),
     keras_epoch_s: +kerasEpoch.toFixed(2),
     epoch_ratio: +(bareEpoch / kerasEpoch).toFixed(3),
   };
@@ -132,6 +144,7 @@ export function tutorialTable(s: ReturnType<typeof summarizeTutorial>, model: Be
     ['', 'project', 'reference', 'ratio'],
     ['notebook 01 end to end (s)', s.notebook_s.toFixed(1), `${s.keras_script_s.toFixed(1)} (Keras script)`, s.tutorial_ratio.toFixed(2)],
     [`epoch in the kernel (s, ${model}, ${augment})`, s.kernel_epoch_s.toFixed(2), `${s.bare_epoch_s.toFixed(2)} (bare fit)`, (s.kernel_epoch_s / s.bare_epoch_s).toFixed(2)],
+    [`CPU of that epoch (s, all threads)`, s.kernel_epoch_cpu_s.toFixed(2), `${s.bare_epoch_cpu_s.toFixed(2)} (bare fit)`, (s.kernel_epoch_cpu_s / s.bare_epoch_cpu_s).toFixed(2)],
     [`bare epoch (s, ${model}, ${augment})`, s.bare_epoch_s.toFixed(2), `${s.keras_epoch_s.toFixed(2)} (Keras)`, s.epoch_ratio.toFixed(2)],
   ];
   return rows.map((r) => `${r[0].padEnd(40)}${r[1].padStart(10)}${r[2].padStart(22)}${r[3].padStart(8)}`);
@@ -233,7 +246,7 @@ export async function runTutorialBench(options: TutorialBenchOptions, dataDir: s
         'the epoch in the kernel',
       );
       const kernel = JSON.parse(fs.readFileSync(inKernel.out, 'utf8')) as ProbeResult;
-      console.log(`[bench] round ${round + 1} epoch in the kernel         ${kernel.epoch_s.toFixed(2)} s (${kernel.engine})`);
+      console.log(`[bench] round ${round + 1} epoch in the kernel         ${kernel.epoch_s.toFixed(2)} s, CPU ${kernel.cpu_s.toFixed(2)} s (${kernel.engine})`);
       const bareOptions = probe(false);
       await timedChild(
         process.execPath,
@@ -242,7 +255,7 @@ export async function runTutorialBench(options: TutorialBenchOptions, dataDir: s
         'the bare epoch',
       );
       const bare = JSON.parse(fs.readFileSync(bareOptions.out, 'utf8')) as ProbeResult;
-      console.log(`[bench] round ${round + 1} epoch, bare fit             ${bare.epoch_s.toFixed(2)} s`);
+      console.log(`[bench] round ${round + 1} epoch, bare fit             ${bare.epoch_s.toFixed(2)} s, CPU ${bare.cpu_s.toFixed(2)} s`);
       const kerasEpoch = await timedChild(
         VENV_PYTHON,
         [path.join(ROOT, 'scripts', 'bench_keras.py'), '--data', dataDir, '--model', model, '--augment', augment, '--train-samples', String(trainSamples)],
@@ -251,7 +264,10 @@ export async function runTutorialBench(options: TutorialBenchOptions, dataDir: s
       );
       const kerasEpochS = Number(lastJson(kerasEpoch.stdout, 'the Keras epoch').seconds);
       console.log(`[bench] round ${round + 1} epoch in Keras              ${kerasEpochS.toFixed(2)} s`);
-      collected.push({ notebook_s: nb.seconds, keras_script_s: keras.seconds, kernel_epoch_s: kernel.epoch_s, bare_epoch_s: bare.epoch_s, keras_epoch_s: kerasEpochS });
+      collected.push({
+        notebook_s: nb.seconds, keras_script_s: keras.seconds, kernel_epoch_s: kernel.epoch_s, bare_epoch_s: bare.epoch_s, keras_epoch_s: kerasEpochS,
+        kernel_epoch_cpu_s: kernel.cpu_s, bare_epoch_cpu_s: bare.cpu_s,
+      });
       load.push(os.loadavg()[0]);
     }
   } finally {
