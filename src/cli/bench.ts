@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick | --full] [--rounds N] [--model seed|vgg7] [--batches N]`: the
  * project's training path (the `fit` the notebooks use, on tfjs-node) against the seed's own
  * (Keras on TensorFlow CPU), interleaved in one invocation, on the same files, model, optimizer
- * and batch size. A benchmark, not a test: it prints a table and one JSON line.
+ * and batch size. A benchmark, not a test: it prints a table and one JSON line. `--tutorial` measures
+ * the notebook and the kernel instead (bench-tutorial.ts).
  *
  * Each measurement runs in a fresh child process, so peak RSS is that run's alone and neither
  * side warms the other's caches. Both sides warm up on 10 batches first (Keras traces its graph,
