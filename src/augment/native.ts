@@ -34,7 +34,10 @@ interface NativeBinding {
 export function warpBatch(images: tf.Tensor4D, transforms: Float32Array): tf.Tensor4D {
   const [n, rows, cols] = images.shape;
   if (transforms.length !== n * 8) throw new RangeError(`augment: expected ${n} transforms, got ${transforms.length / 8}`);
-  const backend = tf.backend() as unknown as NativeBinding;
+  const backend = tf.backend() as unknown as Partial<NativeBinding>;
+  if (typeof backend.executeSingleOutput !== 'function' || !backend.binding) {
+    throw new Error(`augment: the batch warp needs the native 'tensorflow' backend of tfjs-node, not '${tf.getBackend()}'`);
+  }
   const t = tf.tensor2d(transforms, [n, 8]);
   const shape = tf.tensor1d([rows, cols], 'int32');
   const fill = tf.scalar(0);
