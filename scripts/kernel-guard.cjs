@@ -5,11 +5,19 @@
 // (with the kernel's HMAC key) behind. This watch ends the kernel once its parent is gone and
 // removes that file. It runs on a thread of its own, because a training cell can keep the
 // kernel's main thread busy for seconds at a time, and timers there would wait for it.
+//
+// A Worker inherits the process's `-r` preloads unless told otherwise, so without the two guards
+// below every watcher thread would load this file again and start another watcher: the kernel
+// grew by two threads a second (130 after a minute, 2.6 GB resident) and a training epoch inside
+// it took 40-100 % longer than outside (docs/performance.md, "The kernel's overhead").
 'use strict';
-const { Worker } = require('node:worker_threads');
+const { Worker, isMainThread } = require('node:worker_threads');
 
-const at = process.argv.indexOf('--config-path');
-const watch = `
+if (isMainThread) startWatch();
+
+function startWatch() {
+  const at = process.argv.indexOf('--config-path');
+  const watch = `
 const fs = require('node:fs');
 const { workerData } = require('node:worker_threads');
 setInterval(() => {
@@ -18,7 +26,9 @@ setInterval(() => {
   process.kill(process.pid, 'SIGKILL');
 }, workerData.pollMs);
 `;
-new Worker(watch, {
-  eval: true,
-  workerData: { parent: process.ppid, connectionFile: at > 0 ? process.argv[at + 1] : undefined, pollMs: 500 },
-}).unref();
+  new Worker(watch, {
+    eval: true,
+    execArgv: [],
+    workerData: { parent: process.ppid, connectionFile: at > 0 ? process.argv[at + 1] : undefined, pollMs: 500 },
+  }).unref();
+}

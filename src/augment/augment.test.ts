@@ -342,3 +342,55 @@ test('bad shapes and ranges are rejected with a clear message', () => {
   assert.throws(() => new ImageDataGenerator({ interpolationOrder: 3 as 1 }), /interpolationOrder/);
   assert.throws(() => augmentDataset(new Float32Array(784 * 2), new Uint8Array(3), 5, {}, 1), /2 images but 3 labels/);
 });
+
+/** n random images of rows×cols, from a seeded stream. */
+function randomImages(n: number, rows: number, cols: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  const out = new Float32Array(n * rows * cols);
+  for (let i = 0; i < out.length; i++) out[i] = rng.next();
+  return out;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+for (const [label, rows, cols, options] of [
+  ['the seed\'s settings, 28×28', 28, 28, SEED_OPTIONS],
+  ['both flips and strong warps, 28×28', 28, 28, { rotationRange: 90, zoomRange: [0.5, 1.5], shearRange: 30, widthShiftRange: 0.3, heightShiftRange: 0.3, horizontalFlip: true, verticalFlip: true }],
+  ['a non-square image (20×28)', 20, 28, { ...SEED_OPTIONS, rotationRange: 40, verticalFlip: true }],
+] as [string, number, number, AugmentOptions][]) {
+  test(`augmentTensor (TensorFlow's transform kernel) equals augment (the TypeScript warp): ${label}`, () => {
+    const { tf } = require('../core/backend') as typeof import('../core/backend');
+    const n = 64;
+    const host = randomImages(n, rows, cols, 7);
+    const expected = new ImageDataGenerator({ ...options, seed: 11 }).augment(host, n, rows, cols);
+    const before = tf.memory().numTensors;
+    const images = tf.tensor4d(host, [n, rows, cols, 1]);
+    const warped = new ImageDataGenerator({ ...options, seed: 11 }).augmentTensor(images);
+    assert.deepEqual(warped.shape, [n, rows, cols, 1]);
+    const got = warped.dataSync() as Float32Array;
+    tf.dispose([images, warped]);
+    assert.equal(tf.memory().numTensors, before);
+    // Both sample the same points bilinearly; TensorFlow holds the matrix in float32, so the
+    // sampled coordinates differ by rounding only.
+    assert.ok(maxAbsDiff(got, expected) < 1e-4, `max difference ${maxAbsDiff(got, expected)}`);
+    // And the warp did something: the same images untransformed would be far off.
+    assert.ok(maxAbsDiff(got, host) > 0.1);
+  });
+}
+
+test('augmentTensor keeps scipy\'s semantics for other fill modes by taking the TypeScript warp', () => {
+  const { tf } = require('../core/backend') as typeof import('../core/backend');
+  const n = 8;
+  const host = randomImages(n, 28, 28, 3);
+  const options: AugmentOptions = { ...SEED_OPTIONS, rotationRange: 45, fillMode: 'reflect' };
+  const expected = new ImageDataGenerator({ ...options, seed: 5 }).augment(host, n);
+  const images = tf.tensor4d(host, [n, 28, 28, 1]);
+  const warped = new ImageDataGenerator({ ...options, seed: 5 }).augmentTensor(images);
+  assert.deepEqual(warped.dataSync(), expected);
+  tf.dispose([images, warped]);
+});

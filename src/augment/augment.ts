@@ -1,8 +1,10 @@
 /**
  * Keras' `ImageDataGenerator` (geometric part) for single-channel images, in plain TypeScript.
  *
- * tfjs-node has no kernel for `tf.image.transform`, and a 28×28 image is only 784 pixels, so the
- * warp is done here on Float32Array. Everything follows the current Keras source,
+ * tfjs-node has no kernel for `tf.image.transform`, so the warp is written here on Float32Array,
+ * and for whole training sets (`augmentTensor`, used by `fit` for on-the-fly augmentation) the same
+ * matrices run on TensorFlow's own ImageProjectiveTransformV3 kernel (native.ts), checked against
+ * this warp in augment.test.ts. Everything follows the current Keras source,
  * `keras/src/legacy/preprocessing/image.py` (Keras 3; tf-keras and keras-preprocessing ≥ 1.1 are
  * the same): `get_random_transform` draws the parameters, `apply_affine_transform` builds the
  * matrix and hands it to `scipy.ndimage.affine_transform`, and the flips come last.
@@ -30,6 +32,8 @@
 import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../core/config';
 import { createRng, type Rng } from '../core/random';
+import { tf } from '../core/backend';
+import { projectiveRow, warpBatch } from './native';
 
 export type FillMode = 'nearest' | 'constant' | 'reflect' | 'wrap';
 
@@ -446,6 +450,29 @@ export class ImageDataGenerator {
       warp(images, (k % n) * size, rows, cols, params, this.resolved, out, k * size);
     }
     return out;
+  }
+
+  /**
+   * One augmented copy of every image of `images` [n, rows, cols, 1], drawing the same
+   * transforms in the same order as `augment` and returning a new tensor. With the default
+   * sampling (bilinear, 'nearest' fill) the warp runs on TensorFlow's ImageProjectiveTransformV3
+   * kernel over the whole batch, several times faster than the TypeScript loop and without
+   * copying the images to the host. Other fill modes and order 0 take the slower TypeScript warp,
+   * because TensorFlow folds outside coordinates and rounds nearest samples differently from scipy.
+   */
+  augmentTensor(images: tf.Tensor4D): tf.Tensor4D {
+    const [n, rows, cols, channels] = images.shape;
+    if (channels !== 1) throw new RangeError(`augment: images must have one channel, got ${channels}`);
+    if (this.resolved.fillMode !== 'nearest' || this.resolved.order !== 1) {
+      return tf.tensor(this.augment(images.dataSync() as Float32Array, n, rows, cols), images.shape) as tf.Tensor4D;
+    }
+    const transforms = new Float32Array(n * 8);
+    for (let k = 0; k < n; k++) {
+      const params = drawTransform(this.resolved, this.rng, rows, cols);
+      const row = projectiveRow(transformMatrix(params, rows, cols), rows, cols, params.flipHorizontal, params.flipVertical);
+      transforms.set(row, k * 8);
+    }
+    return warpBatch(images, transforms);
   }
 }
 

@@ -246,7 +246,7 @@ function placeholder(option: OptionSpec): string {
 
 function rows(entries: Array<[string, string]>): string[] {
   const width = Math.min(34, Math.max(...entries.map(([left]) => left.length)) + 2);
-  return entries.map(([left, right]) => `  ${left.padEnd(width)}${right}`);
+  return entries.map(([left, right]) => `  ${left.padEnd(width)}${left.length >= width ? '  ' : ''}${right}`);
 }
 
 /** The --help text, all of it from the command's table and the hyperparameters' own definitions. */

@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick | --full] [--rounds N] [--model seed|vgg7] [--batches N]`: the
  * project's training path (the `fit` the notebooks use, on tfjs-node) against the seed's own
  * (Keras on TensorFlow CPU), interleaved in one invocation, on the same files, model, optimizer
- * and batch size. A benchmark, not a test: it prints a table and one JSON line.
+ * and batch size. A benchmark, not a test: it prints a table and one JSON line. `--tutorial` measures
+ * the notebook and the kernel instead (bench-tutorial.ts).
  *
  * Each measurement runs in a fresh child process, so peak RSS is that run's alone and neither
  * side warms the other's caches. Both sides warm up on 10 batches first (Keras traces its graph,
@@ -14,6 +15,7 @@ import path from 'node:path';
 import type { FitOptions } from '../training/fit';
 import { commandLine } from './args';
 import { ROOT, VENV_PYTHON, printBanner, runMain, trackChild } from './common';
+import type { BenchModel } from './bench-tutorial';
 
 interface RunResult {
   impl: 'tfjs' | 'keras';
@@ -28,7 +30,7 @@ interface RunResult {
 }
 
 /** Multiply-adds ×2 of one forward pass per image, from the layer shapes. */
-const FORWARD_FLOP: Record<string, number> = {
+const FORWARD_FLOP: Record<BenchModel, number> = {
   // conv 2·k²·cin·cout·H·W, dense 2·in·out (see docs/performance.md).
   seed: 2 * (9 * 1 * 32 * 26 * 26 + 9 * 32 * 64 * 11 * 11 + 9 * 64 * 128 * 3 * 3 + 1152 * 128 + 128 * 10),
   vgg7: 2 * (9 * 1 * 32 * 784 + 9 * 32 * 64 * 784 + 9 * 64 * 128 * 196 + 9 * 128 * 256 * 144 + 6 * 6 * 256 * 512 + 512 * 256 + 256 * 10),
@@ -55,8 +57,12 @@ export const BENCH_COMMAND = {
     quick: { type: 'boolean', help: 'time 200 batches instead of a full epoch (the default)' },
     full: { type: 'boolean', help: 'time a full epoch: 45,000 training and 15,000 validation images' },
     batches: { type: 'integer', min: 0, max: 1875, default: 200, help: 'batches to time; 0 is a full epoch' },
-    rounds: { type: 'integer', min: 1, max: 100, default: 2, help: 'rounds of both sides; the median is reported' },
-    model: { type: 'string', choices: Object.keys(FORWARD_FLOP), default: 'seed', help: 'the model timed' },
+    rounds: { type: 'integer', min: 1, max: 100, help: 'rounds of both sides; the median is reported (default 2; 1 with --tutorial, whose round takes minutes)' },
+    model: { type: 'string', choices: Object.keys(FORWARD_FLOP) as BenchModel[], default: 'seed', help: 'the model timed' },
+    tutorial: { type: 'boolean', help: 'notebook 01 headless against the seed\'s Keras script end to end, and one epoch in a kernel against the bare fit' },
+    augment: { type: 'string', choices: ['none', 'on-the-fly'], default: 'none', help: 'with --tutorial: on-the-fly augmentation on both sides' },
+    epochs: { type: 'integer', min: 1, max: 1000, help: "with --tutorial: epochs of both sides (default: the notebook's)" },
+    'train-samples': { type: 'integer', min: 100, max: 60000, help: "with --tutorial: training images of both sides (default: the notebook's)" },
     engine: { type: 'string', choices: Object.keys(ENGINES), default: 'graph', help: "the project's training path timed" },
     // How the command starts each tfjs measurement in a fresh process of its own.
     worker: { type: 'string', choices: ['tfjs'], hidden: true, help: 'run one tfjs measurement in this process' },
@@ -66,7 +72,15 @@ export const BENCH_COMMAND = {
 function benchOptions() {
   const { options } = commandLine(BENCH_COMMAND);
   if (options.quick && options.full) throw new Error('--quick and --full: choose one');
-  return { ...options, batches: options.full ? 0 : options.quick ? 200 : options.batches };
+  if (!options.tutorial && (options.augment !== 'none' || options.epochs !== undefined || options['train-samples'] !== undefined)) {
+    throw new Error('--augment, --epochs and --train-samples belong to --tutorial');
+  }
+  return {
+    ...options,
+    batches: options.full ? 0 : options.quick ? 200 : options.batches,
+    rounds: options.rounds ?? (options.tutorial ? 1 : 2),
+    trainSamples: options['train-samples'],
+  };
 }
 
 /** One timed tfjs epoch (or `batches` batches), in this process. */
@@ -203,6 +217,12 @@ runMain(async () => {
   ensureKeras();
   const fm = await import('../data/load');
   const data = await fm.loadFashionMnist({ quiet: true });
+  if (opts.tutorial) {
+    const { runTutorialBench } = await import('./bench-tutorial');
+    const { rounds, epochs, trainSamples } = opts;
+    await runTutorialBench({ rounds, epochs, trainSamples, model: opts.model, augment: opts.augment }, data.dir);
+    return 0;
+  }
   const peak = await matmulPeak();
   const mode = opts.batches ? `quick (${opts.batches} batches + ${Math.floor((opts.batches * 32) / 3)} validation images)` : 'full epoch (45,000 + 15,000)';
   console.log(`[bench] model ${opts.model}, batch 32, ${mode}, tfjs engine ${opts.engine}, ${opts.rounds} round(s), matmul peak ${peak.toFixed(1)} GFLOP/s`);

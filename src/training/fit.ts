@@ -20,7 +20,6 @@
  */
 import type { AugmentOptions, ImageDataGenerator } from '../augment/augment';
 import { DEFAULT_HYPERPARAMETERS } from '../core/config';
-import { IMAGE_COLS, IMAGE_ROWS } from '../core/image';
 import { tf } from '../core/backend';
 import { EpochLogs, History, TrainingCallbacks, TrainingContext, emptyHistory } from './history';
 import { createRng, shuffledIndices } from '../core/random';
@@ -352,9 +351,6 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
     const xVal = nVal > 0 ? x.slice(nTrain, nVal) : null;
     const yVal = nVal > 0 ? y.slice(nTrain, nVal) : null;
     const order = new Int32Array(nTrain);
-    // The originals stay on the host for augmentation; each epoch gets a new transformed tensor.
-    const originals = options.augment ? (xTrain.dataSync() as Float32Array).slice() : null;
-    const [rows, cols] = [x.shape[1] ?? IMAGE_ROWS, x.shape[2] ?? IMAGE_COLS];
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const batchesPerEpoch = Math.ceil(nTrain / batchSize);
     const rule = optimizerRule(optimizer);
@@ -408,9 +404,9 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
       for (let epoch = 0; epoch < options.epochs && !stopRequested; epoch++) {
         const started = performance.now();
         shuffledIndices(nTrain, rng, order);
-        const epochX = originals && options.augment
-          ? tf.tensor(options.augment.augment(originals, nTrain, rows, cols), xTrain.shape)
-          : xTrain;
+        // Each epoch gets a newly warped copy of the training images, made by TensorFlow's own
+        // transform kernel from the originals, which stay untouched.
+        const epochX = options.augment ? options.augment.augmentTensor(xTrain as tf.Tensor4D) : xTrain;
         let lossSum = 0;
         let correct = 0;
         let seen = 0;
