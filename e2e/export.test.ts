@@ -7,9 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { Cleanup, Proc, ROOT, launchBrowser, requireBuild, screenshotPath, waitForFigures } from './helpers';
+import { Cleanup, Proc, ROOT, launchBrowser, openOffline, requireBuild, screenshotPath, waitForFigures } from './helpers';
 
 const cleanup = new Cleanup();
 let tmp = '';
@@ -40,28 +39,8 @@ async function exportNotebook(notebook: string, args: string[], out: string, tim
 /** Opens the file offline and checks figures, console, page errors and requests. */
 async function checkOffline(file: string, expectedFigures: number, shot: string): Promise<void> {
   browser ??= await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, offline: true });
+  const { page, attempted, consoleErrors, pageErrors, close } = await openOffline(browser, file);
   try {
-    const attempted: string[] = [];
-    const local = (url: string): boolean => /^(file|data|blob|about):/.test(url);
-    await context.setOffline(true);
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (local(url)) return route.continue();
-      attempted.push(url);
-      return route.abort('internetdisconnected');
-    });
-    const page = await context.newPage();
-    const consoleErrors: string[] = [];
-    const pageErrors: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('request', (req) => {
-      if (!local(req.url()) && !attempted.includes(req.url())) attempted.push(req.url());
-    });
-    await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 60_000 });
     const figures = await waitForFigures(page, '.fmnist-figure', expectedFigures, 30_000);
     assert.equal(figures.length, expectedFigures, `expected ${expectedFigures} figures, found ${figures.length}`);
     // Late errors (a figure script's retry loop, a failed font) get a moment to show up.
@@ -71,7 +50,7 @@ async function checkOffline(file: string, expectedFigures: number, shot: string)
     assert.deepEqual(consoleErrors, [], 'errors in the console');
     assert.deepEqual(attempted, [], 'network requests from an offline report');
   } finally {
-    await context.close();
+    await close();
   }
 }
 

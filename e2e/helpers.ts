@@ -6,6 +6,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Browser, chromium, Page } from 'playwright-core';
 // Shared with the other tests: test/support.ts is compiled along with this folder (e2e/tsconfig.json).
 import { projectRoot } from '../src/core/paths';
@@ -316,4 +317,38 @@ export async function waitForFigures(page: Page, selector: string, expected: num
   } catch (err) {
     throw new Error(`${(err as Error).message}; figures now: ${JSON.stringify(last)}`);
   }
+}
+
+/** A page opened from file:// with every other request aborted, and what it tried and logged. */
+export interface OfflinePage {
+  page: Page;
+  /** Requests that would have left the folder (aborted). */
+  attempted: string[];
+  consoleErrors: string[];
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openOffline(browser: Browser, file: string): Promise<OfflinePage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, offline: true });
+  const attempted: string[] = [];
+  const consoleErrors: string[] = [];
+  const pageErrors: string[] = [];
+  const local = (url: string): boolean => /^(file|data|blob|about):/.test(url);
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (local(url)) return route.continue();
+    attempted.push(url);
+    return route.abort('internetdisconnected');
+  });
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('request', (req) => {
+    if (!local(req.url()) && !attempted.includes(req.url())) attempted.push(req.url());
+  });
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 60_000 });
+  return { page, attempted, consoleErrors, pageErrors, close: () => context.close() };
 }

@@ -5,25 +5,13 @@
  * image with the same weights, within 1e-4; a drawing is shrunk, inverted and classified.
  */
 import assert from 'node:assert/strict';
-import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { tf } from '../src/core/backend';
-import { payloadFromHtml, type PanelPayload } from '../src/display/panel';
+import { loadBrowserModel, payloadFromHtml } from '../src/display/panel';
 import { waitFor } from './helpers';
 
 /** How far the page's probabilities may be from tfjs-node's: float32 arithmetic in another order. */
 export const PROBABILITY_TOLERANCE = 1e-4;
-
-async function nodeModel(payload: PanelPayload): Promise<tf.LayersModel> {
-  const weights = Buffer.from(payload.model.weightData, 'base64');
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: payload.model.modelTopology,
-      weightSpecs: payload.model.weightSpecs,
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }),
-  );
-}
 
 /** tfjs-node's probabilities for one 28×28 image of bytes, as the page scales it (÷ 255). */
 function nodeProbabilities(model: tf.LayersModel, bytes: ArrayLike<number>): Float32Array {
@@ -77,7 +65,7 @@ export async function checkPanel(page: Page, html: string, clicks = 5): Promise<
   assert.equal(state, 'ready', `panel state ${state}: ${await page.textContent(`${panel} .fmnist-panel-status`)}`);
   const count = payload.labels.length;
   assert.equal(await page.locator(`${panel} .fmnist-panel-grid button`).count(), count);
-  const model = await nodeModel(payload);
+  const model = await loadBrowserModel(payload.model);
   const images = Buffer.from(payload.images, 'base64');
   let largest = 0;
   const clicked: number[] = [];
@@ -128,38 +116,4 @@ export async function checkPanel(page: Page, html: string, clicks = 5): Promise<
   } finally {
     model.dispose();
   }
-}
-
-/** A page opened from file:// with every other request aborted, and what it tried and logged. */
-export interface OfflinePage {
-  page: Page;
-  /** Requests that would have left the folder (aborted). */
-  attempted: string[];
-  consoleErrors: string[];
-  pageErrors: string[];
-  close(): Promise<void>;
-}
-
-export async function openOffline(browser: Browser, file: string): Promise<OfflinePage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, offline: true });
-  const attempted: string[] = [];
-  const consoleErrors: string[] = [];
-  const pageErrors: string[] = [];
-  const local = (url: string): boolean => /^(file|data|blob|about):/.test(url);
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (local(url)) return route.continue();
-    attempted.push(url);
-    return route.abort('internetdisconnected');
-  });
-  const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('request', (req) => {
-    if (!local(req.url()) && !attempted.includes(req.url())) attempted.push(req.url());
-  });
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 60_000 });
-  return { page, attempted, consoleErrors, pageErrors, close: () => context.close() };
 }

@@ -15,8 +15,8 @@ import { normalize, reshape, toTensors } from '../src/data/preprocess';
 import { classifierPanelHtml, payloadFromHtml } from '../src/display/panel';
 import { buildSeedModel } from '../src/model/models';
 import { fit } from '../src/training/fit';
-import { Cleanup, launchBrowser, requireBuild, screenshotPath } from './helpers';
-import { checkPanel, openOffline, PROBABILITY_TOLERANCE } from './panel-check';
+import { Cleanup, launchBrowser, openOffline, requireBuild, screenshotPath } from './helpers';
+import { checkPanel, PROBABILITY_TOLERANCE } from './panel-check';
 
 const cleanup = new Cleanup();
 let tmp = '';

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { Cleanup, Proc, ROOT, launchBrowser, requireBuild, screenshotPath } from './helpers';
-import { checkPanel, openOffline, type OfflinePage } from './panel-check';
+import { Cleanup, Proc, ROOT, launchBrowser, openOffline, requireBuild, screenshotPath, type OfflinePage } from './helpers';
+import { checkPanel } from './panel-check';
 
 const SITE = path.join(ROOT, 'dist', 'cli', 'site.js');
 /** The smallest run that still trains every model of the three notebooks. */

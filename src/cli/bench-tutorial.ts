@@ -13,11 +13,10 @@
  * The kernel-side and bare-side epochs run the same function (`epochProbe` below), so the only
  * difference between them is the process they run in and the progress display.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, trackChild } from './common';
+import { KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, timedChild } from './common';
 
 export type BenchModel = 'seed' | 'vgg7';
 export type BenchAugment = 'none' | 'on-the-fly';
@@ -106,7 +105,7 @@ export async function epochProbe(options: ProbeOptions): Promise<void> {
   fs.renameSync(`${options.out}.tmp`, options.out);
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -165,25 +164,7 @@ function probeNotebook(probe: ProbeOptions): string {
   });
 }
 
-/** Runs a child to its end; resolves to its wall time and stdout, rejects on a non-zero exit. */
-function timedChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<{ seconds: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = trackChild(spawn(cmd, args, { cwd: ROOT, env: { ...env, TF_CPP_MIN_LOG_LEVEL: '2' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      if (code === 0) resolve({ seconds, stdout: out });
-      else reject(new Error(`${what} failed (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`));
-    });
-  });
-}
-
-function lastJson(stdout: string, what: string): Record<string, unknown> {
+export function lastJson(stdout: string, what: string): Record<string, unknown> {
   const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (!line) throw new Error(`${what} printed no JSON result`);
   return JSON.parse(line) as Record<string, unknown>;

@@ -9,13 +9,13 @@
  * side warms the other's caches. Both sides warm up on 10 batches first (Keras traces its graph,
  * tfjs creates its kernels), then time one epoch: training on 75 % and validating on 25 %.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FitOptions } from '../training/fit';
 import { commandLine } from './args';
-import { ROOT, VENV_PYTHON, printBanner, runMain, trackChild } from './common';
-import type { BenchModel } from './bench-tutorial';
+import { ROOT, VENV_PYTHON, printBanner, runMain, timedChild } from './common';
+import { type BenchModel, lastJson, median, runTutorialBench } from './bench-tutorial';
 
 interface RunResult {
   impl: 'tfjs' | 'keras';
@@ -182,30 +182,12 @@ function ensureKeras(): void {
   if (r.status !== 0) throw new Error('could not install requirements-bench.txt into .venv');
 }
 
-function runWorker(cmd: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = trackChild(spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' }, detached: true }));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-      if (code !== 0 || !line) {
-        reject(new Error(`${path.basename(args[0] ?? cmd)} failed (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`));
-        return;
-      }
-      resolve(JSON.parse(line) as RunResult);
-    });
-  });
+/** One measurement in a fresh process: its last JSON line. */
+async function runWorker(cmd: string, args: string[]): Promise<RunResult> {
+  const { stdout } = await timedChild(cmd, args, process.env, path.basename(args[0] ?? cmd));
+  return lastJson(stdout, path.basename(args[0] ?? cmd)) as unknown as RunResult;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 runMain(async () => {
   const opts = benchOptions();
@@ -218,7 +200,6 @@ runMain(async () => {
   const fm = await import('../data/load');
   const data = await fm.loadFashionMnist({ quiet: true });
   if (opts.tutorial) {
-    const { runTutorialBench } = await import('./bench-tutorial');
     const { rounds, epochs, trainSamples } = opts;
     await runTutorialBench({ rounds, epochs, trainSamples, model: opts.model, augment: opts.augment }, data.dir);
     return 0;

@@ -143,3 +143,25 @@ export function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, cw
     });
   });
 }
+
+/**
+ * Runs a child (in its own process group, stopped with this command) to its end with its output
+ * captured; resolves to its wall time and stdout, rejects on a non-zero exit with the last line of
+ * its stderr. The benchmarks' measurements each run in one.
+ */
+export function timedChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<{ seconds: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = trackChild(spawn(cmd, args, { cwd: ROOT, env: { ...env, TF_CPP_MIN_LOG_LEVEL: '2' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code === 0) resolve({ seconds, stdout: out });
+      else reject(new Error(`${what} failed (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`));
+    });
+  });
+}

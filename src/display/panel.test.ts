@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import { tf } from '../core/backend';
 import { buildSeedModel } from '../model/models';
 import {
-  browserTopology, classifierPanel, classifierPanelHtml, DEFAULT_PANEL_OPTIONS, panelPayload, payloadFromHtml, tfjsBrowserBundle,
-  type PanelPayload,
+  browserTopology, classifierPanel, classifierPanelHtml, DEFAULT_PANEL_OPTIONS, loadBrowserModel, panelPayload, payloadFromHtml, tfjsBrowserBundle,
 } from './panel';
 
 /** n images of 28×28 as the notebook holds them after step ③ (bytes / 255), with labels 0…9 in turn. */
@@ -14,18 +13,6 @@ function testSet(n: number): { x: tf.Tensor4D; y: tf.Tensor1D; bytes: Uint8Array
   const x = tf.tidy(() => tf.tensor4d(Float32Array.from(bytes), [n, 28, 28, 1]).div(255) as tf.Tensor4D);
   const y = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 10), 'int32');
   return { x, y, bytes };
-}
-
-/** The model as the page rebuilds it, here in tfjs-node. */
-async function loadPayloadModel(payload: PanelPayload): Promise<tf.LayersModel> {
-  const weights = Buffer.from(payload.model.weightData, 'base64');
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: payload.model.modelTopology,
-      weightSpecs: payload.model.weightSpecs,
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }),
-  );
 }
 
 test('browserTopology reads SeededDropout as a standard Dropout, seed dropped, other layers as they are', () => {
@@ -53,7 +40,7 @@ test('the embedded model has the same weights and gives the same probabilities; 
   const model = buildSeedModel({ seed: 7 });
   const { x, y, bytes } = testSet(12);
   const payload = await panelPayload(model, x, y, { indices: [3, 0, 11] });
-  const rebuilt = await loadPayloadModel(payload);
+  const rebuilt = await loadBrowserModel(payload.model);
   try {
     assert.ok(!JSON.stringify(payload.model.modelTopology).includes('SeededDropout'), 'no project class left for the browser');
     const [a, b] = [model.getWeights(), rebuilt.getWeights()];

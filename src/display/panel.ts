@@ -93,6 +93,21 @@ export async function browserModel(model: tf.LayersModel): Promise<BrowserModel>
   };
 }
 
+/**
+ * The model as the page rebuilds it from a BrowserModel, here in tfjs-node: what the tests compare
+ * the page's probabilities with.
+ */
+export async function loadBrowserModel(browser: BrowserModel): Promise<tf.LayersModel> {
+  const weights = Buffer.from(browser.weightData, 'base64');
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: browser.modelTopology,
+      weightSpecs: browser.weightSpecs,
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
+}
+
 let bundle: { text: string; version: string } | undefined;
 
 /**
