@@ -73,6 +73,8 @@ function listing(dir: string): string[] {
 
 /** A notebook of the given code cells, in a fresh folder inside the project (so `fmnist` resolves). */
 function notebook(t: TestContext, cells: string[], name = 'probe.ipynb'): string {
+  // .jupyter/ exists once any command has run; a fresh clone's first test may come before that.
+  fs.mkdirSync(path.join(ROOT, '.jupyter'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(ROOT, '.jupyter', 'checks-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, name);
