@@ -102,6 +102,9 @@ make_root() {
   mount --bind /dev/pts "$ROOT/dev/pts"
   mount -t sysfs sys "$ROOT/sys"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  # What an installed system or a container always has and debootstrap leaves out: localhost by
+  # name (TensorBoard checks its port through "localhost").
+  [[ -s $ROOT/etc/hosts ]] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
   # This host's extra certificate authorities, picked up by ca-certificates when provision.sh
   # installs it.
   if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then

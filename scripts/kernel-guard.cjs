@@ -29,6 +29,22 @@ setInterval(() => {
   new Worker(watch, {
     eval: true,
     execArgv: [],
-    workerData: { parent: process.ppid, connectionFile: at > 0 ? process.argv[at + 1] : undefined, pollMs: 500 },
+    workerData: { parent: starter(), connectionFile: at > 0 ? process.argv[at + 1] : undefined, pollMs: 500 },
   }).unref();
+}
+
+// The process that started this kernel. Jupyter's launcher names itself in JPY_PARENT_PID, and
+// that counts when it is no longer our parent: the starter can be killed in the moment between
+// the kernel's exec and this preload, and process.ppid would then already name whoever adopted the
+// kernel, which never goes away. A JPY_PARENT_PID that is not our parent but still runs was
+// inherited from some other kernel's environment, and process.ppid is the one to watch.
+function starter() {
+  const named = Number(process.env.JPY_PARENT_PID);
+  if (!Number.isInteger(named) || named <= 0 || named === process.ppid) return process.ppid;
+  try {
+    process.kill(named, 0);
+    return process.ppid;
+  } catch (err) {
+    return err.code === 'EPERM' ? process.ppid : named;
+  }
 }

@@ -4,6 +4,7 @@
  * while it trains). Ctrl-C stops it. TensorBoard comes from requirements.txt, installed with the
  * rest of .venv by `npm install`, so it starts offline.
  */
+import { lookup } from 'node:dns/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { logsDir } from '../core/paths';
@@ -29,6 +30,11 @@ runMain(async () => {
   const probe = path.join(ROOT, '.venv', 'bin', 'tensorboard');
   if (!fs.existsSync(probe)) throw new Error('TensorBoard is not installed in .venv; run npm run setup (it installs requirements.txt)');
   if (fs.existsSync(logdir) && !fs.statSync(logdir).isDirectory()) throw new Error(`--logdir ${logdir}: a file, not a folder`);
+  // TensorBoard checks its port through the name localhost before it binds, and ends in a Python
+  // traceback where that name does not resolve (a bare root without /etc/hosts).
+  await lookup('localhost').catch(() => {
+    throw new Error("localhost does not resolve on this machine; TensorBoard needs it (add '127.0.0.1 localhost' to /etc/hosts)");
+  });
   // Made when missing, so that TensorBoard can be started before the first training writes to it.
   fs.mkdirSync(logdir, { recursive: true });
   console.log(`[tensorboard] http://127.0.0.1:${port}/ showing the runs in ${path.relative(process.cwd(), logdir) || '.'}`);
