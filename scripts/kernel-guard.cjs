@@ -34,17 +34,31 @@ setInterval(() => {
 }
 
 // The process that started this kernel. Jupyter's launcher names itself in JPY_PARENT_PID, and
-// that counts when it is no longer our parent: the starter can be killed in the moment between
-// the kernel's exec and this preload, and process.ppid would then already name whoever adopted the
-// kernel, which never goes away. A JPY_PARENT_PID that is not our parent but still runs was
-// inherited from some other kernel's environment, and process.ppid is the one to watch.
+// that counts when it is no longer our parent but is gone: the starter can be killed in the moment
+// between the kernel's exec and this preload, and process.ppid would then already name whoever
+// adopted the kernel, which never goes away. A JPY_PARENT_PID that is not our parent but still
+// runs was inherited from some other kernel's environment, and process.ppid is the one to watch.
 function starter() {
   const named = Number(process.env.JPY_PARENT_PID);
   if (!Number.isInteger(named) || named <= 0 || named === process.ppid) return process.ppid;
+  return gone(named) ? named : process.ppid;
+}
+
+// Whether a process has ended. A killed starter stays a zombie until it is reaped, and kill(pid, 0)
+// still finds a zombie, so its state is read from /proc where there is one.
+function gone(pid) {
   try {
-    process.kill(named, 0);
-    return process.ppid;
+    process.kill(pid, 0);
   } catch (err) {
-    return err.code === 'EPERM' ? process.ppid : named;
+    return err.code !== 'EPERM';
+  }
+  const fs = require('node:fs');
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    // Without /proc (macOS) a process that kill(pid, 0) found is taken as running; with it, the
+    // process ended between the two looks.
+    return fs.existsSync('/proc/self/stat');
   }
 }
