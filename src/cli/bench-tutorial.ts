@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../core/paths';
 import { KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, timedChild } from './common';
 
 export type BenchModel = 'seed' | 'vgg7';
@@ -101,8 +102,7 @@ export async function epochProbe(options: ProbeOptions): Promise<void> {
   net.optimizer.dispose();
   net.dispose();
   const result: ProbeResult = { epoch_s: run.history.seconds[0], cpu_s: (cpu.user + cpu.system) / 1e6, val_acc: run.history.val_acc[0], engine: run.history.engine ?? '' };
-  fs.writeFileSync(`${options.out}.tmp`, JSON.stringify(result));
-  fs.renameSync(`${options.out}.tmp`, options.out);
+  writeFileAtomic(options.out, JSON.stringify(result));
 }
 
 export const median = (xs: number[]): number => {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OVERRIDES_ENV, type Hyperparameters } from '../core/config';
 import { FACTS_ENV, readFacts, type RunFact } from '../core/facts';
+import { writeFileAtomic } from '../core/paths';
 import { DEBUG_ENV, KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, runChild } from './common';
 
 /** One test result of a run: the last evaluation of one model. */
@@ -106,18 +107,6 @@ export function summariseFacts(facts: RunFact[]): Pick<ExportRecord, 'backend' |
     return { model: n === 1 ? name : `${name} #${n}`, params: e.params, testImages: e.testImages, loss: e.loss, accuracy: e.accuracy };
   });
   return { backend, hyperparameters, results };
-}
-
-/** Writes text to file through a temporary name, so no reader ever sees half of it. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 /** The longest one cell may run by default: an hour, far beyond any cell at the notebooks' defaults. */

@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commandLine } from './args';
 import { ROOT, printBanner, requireVenv, runMain } from './common';
-import { DEFAULT_CELL_TIMEOUT_S, exportNotebook, recordPathFor, writeFileAtomic, type ExportRecord } from './export-notebook';
+import { writeFileAtomic } from '../core/paths';
+import { DEFAULT_CELL_TIMEOUT_S, exportNotebook, recordPathFor, type ExportRecord } from './export-notebook';
 import { checkNotebook, checkNotebookNeeds, checkWritableFolder, notebookCode, userPath } from './preflight';
 import { indexHtml, minutes } from './site-index';
 

@@ -2,7 +2,7 @@
  * Where the project lives on disk, computed once for every module and command. The compiled code
  * runs from dist/, from the tests' own build in dist-test/src/, or from the sources; each sits at a
  * different depth, so the root is the nearest folder upwards whose package.json is the project's
- * own rather than a fixed number of `..`.
+ * own rather than a fixed number of `..`. Also the one way files are written whole.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,4 +49,19 @@ export const MODELS_DIR_ENV = 'FMNIST_MODELS_DIR';
 export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env[MODELS_DIR_ENV];
   return path.resolve(fromEnv && fromEnv.trim() !== '' ? fromEnv : path.join(projectRoot(), 'models'));
+}
+
+/**
+ * Writes a file through a temporary name beside it and a rename, so no reader ever sees half of
+ * it and a failed write leaves nothing behind.
+ */
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { projectRoot } from '../core/paths';
+import { projectRoot, writeFileAtomic } from '../core/paths';
 import type { Figure } from './figures';
 
 /** The part of tslab's `Display` this module uses. */
@@ -253,14 +253,7 @@ export function writeFigureFile(fig: Figure, name: string, dir: string = figures
   fs.mkdirSync(dir, { recursive: true });
   figureCounter += 1;
   const file = path.join(dir, `${String(figureCounter).padStart(2, '0')}-${slugify(name)}.html`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, figureToHtmlPage(fig, name));
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, figureToHtmlPage(fig, name));
   return file;
 }
 
