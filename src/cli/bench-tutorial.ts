@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/paths';
+import { foreignEnv } from '../core/threads';
 import { KERNEL_NAME, ROOT, VENV_PYTHON, jupyterEnv, timedChild } from './common';
 
 export type BenchModel = 'seed' | 'vgg7';
@@ -54,6 +55,8 @@ interface ProbeResult {
   cpu_s: number;
   val_acc: number;
   engine: string;
+  /** Minor page faults during the fit: memory the process had to take from the system afresh. */
+  page_faults: number;
 }
 
 export interface ProbeOptions {
@@ -88,6 +91,7 @@ export async function epochProbe(options: ProbeOptions): Promise<void> {
   const warmY = all.trainY.slice(0, 320);
   await fm.fit(net, warmX, warmY, { epochs: 1, batchSize: 32, augment: augment() }).done;
   const cpuBefore = process.cpuUsage();
+  const faultsBefore = process.resourceUsage().minorPageFault;
   const run = fm.fit(net, x, all.trainY, {
     epochs: 1,
     batchSize: 32,
@@ -98,10 +102,11 @@ export async function epochProbe(options: ProbeOptions): Promise<void> {
   });
   await run.done;
   const cpu = process.cpuUsage(cpuBefore);
+  const pageFaults = process.resourceUsage().minorPageFault - faultsBefore;
   tf.dispose([warmX, warmY, x, all.trainX, all.trainY, all.testX, all.testY]);
   net.optimizer.dispose();
   net.dispose();
-  const result: ProbeResult = { epoch_s: run.history.seconds[0], cpu_s: (cpu.user + cpu.system) / 1e6, val_acc: run.history.val_acc[0], engine: run.history.engine ?? '' };
+  const result: ProbeResult = { epoch_s: run.history.seconds[0], cpu_s: (cpu.user + cpu.system) / 1e6, val_acc: run.history.val_acc[0], engine: run.history.engine ?? '', page_faults: pageFaults };
   writeFileAtomic(options.out, JSON.stringify(result));
 }
 
@@ -212,7 +217,7 @@ export async function runTutorialBench(options: TutorialBenchOptions, dataDir: s
       const keras = await timedChild(
         VENV_PYTHON,
         [path.join(ROOT, 'scripts', 'bench_keras.py'), '--data', dataDir, '--tutorial-epochs', String(epochs), '--train-samples', String(trainSamples)],
-        process.env,
+        foreignEnv(),
         'the Keras script',
       );
       console.log(`[bench] round ${round + 1} Keras script end to end     ${keras.seconds.toFixed(1)} s`);
@@ -227,7 +232,7 @@ export async function runTutorialBench(options: TutorialBenchOptions, dataDir: s
         'the epoch in the kernel',
       );
       const kernel = JSON.parse(fs.readFileSync(inKernel.out, 'utf8')) as ProbeResult;
-      console.log(`[bench] round ${round + 1} epoch in the kernel         ${kernel.epoch_s.toFixed(2)} s, CPU ${kernel.cpu_s.toFixed(2)} s (${kernel.engine})`);
+      console.log(`[bench] round ${round + 1} epoch in the kernel         ${kernel.epoch_s.toFixed(2)} s, CPU ${kernel.cpu_s.toFixed(2)} s, ${kernel.page_faults} page faults (${kernel.engine})`);
       const bareOptions = probe(false);
       await timedChild(
         process.execPath,
@@ -236,11 +241,11 @@ export async function runTutorialBench(options: TutorialBenchOptions, dataDir: s
         'the bare epoch',
       );
       const bare = JSON.parse(fs.readFileSync(bareOptions.out, 'utf8')) as ProbeResult;
-      console.log(`[bench] round ${round + 1} epoch, bare fit             ${bare.epoch_s.toFixed(2)} s, CPU ${bare.cpu_s.toFixed(2)} s`);
+      console.log(`[bench] round ${round + 1} epoch, bare fit             ${bare.epoch_s.toFixed(2)} s, CPU ${bare.cpu_s.toFixed(2)} s, ${bare.page_faults} page faults`);
       const kerasEpoch = await timedChild(
         VENV_PYTHON,
         [path.join(ROOT, 'scripts', 'bench_keras.py'), '--data', dataDir, '--model', model, '--augment', augment, '--train-samples', String(trainSamples)],
-        process.env,
+        foreignEnv(),
         'the Keras epoch',
       );
       const kerasEpochS = Number(lastJson(kerasEpoch.stdout, 'the Keras epoch').seconds);

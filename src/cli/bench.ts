@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FitOptions } from '../training/fit';
 import { commandLine } from './args';
+import { foreignEnv } from '../core/threads';
 import { ROOT, VENV_PYTHON, printBanner, runMain, timedChild } from './common';
 import { type BenchModel, lastJson, median, runTutorialBench } from './bench-tutorial';
 
@@ -65,7 +66,7 @@ export const BENCH_COMMAND = {
     'train-samples': { type: 'integer', min: 100, max: 60000, help: "with --tutorial: training images of both sides (default: the notebook's)" },
     engine: { type: 'string', choices: Object.keys(ENGINES), default: 'graph', help: "the project's training path timed" },
     // How the command starts each tfjs measurement in a fresh process of its own.
-    worker: { type: 'string', choices: ['tfjs'], hidden: true, help: 'run one tfjs measurement in this process' },
+    worker: { type: 'string', choices: ['tfjs', 'peak'], hidden: true, help: 'run one tfjs measurement (or the matmul peak) in this process' },
   },
 } as const;
 
@@ -183,8 +184,8 @@ function ensureKeras(): void {
 }
 
 /** One measurement in a fresh process: its last JSON line. */
-async function runWorker(cmd: string, args: string[]): Promise<RunResult> {
-  const { stdout } = await timedChild(cmd, args, process.env, path.basename(args[0] ?? cmd));
+async function runWorker(cmd: string, args: string[], env = process.env): Promise<RunResult> {
+  const { stdout } = await timedChild(cmd, args, env, path.basename(args[0] ?? cmd));
   return lastJson(stdout, path.basename(args[0] ?? cmd)) as unknown as RunResult;
 }
 
@@ -193,6 +194,10 @@ runMain(async () => {
   const opts = benchOptions();
   if (opts.worker === 'tfjs') {
     await tfjsWorker(opts.model, opts.batches, ENGINES[opts.engine]);
+    return 0;
+  }
+  if (opts.worker === 'peak') {
+    console.log(JSON.stringify({ gflops: await matmulPeak() }));
     return 0;
   }
   printBanner('bench');
@@ -204,7 +209,11 @@ runMain(async () => {
     await runTutorialBench({ rounds, epochs, trainSamples, model: opts.model, augment: opts.augment }, data.dir);
     return 0;
   }
-  const peak = await matmulPeak();
+  // The machine's peak is one large matmul with every core on it, so it is measured in a process
+  // of its own with TensorFlow's default pools (0: one thread per core) instead of this project's
+  // (core/threads.ts).
+  const peakEnv = { ...foreignEnv(), TF_NUM_INTRAOP_THREADS: '0', TF_NUM_INTEROP_THREADS: '0' };
+  const peak = Number(lastJson((await timedChild(process.execPath, [__filename, '--worker', 'peak'], peakEnv, 'the matmul peak')).stdout, 'the matmul peak').gflops);
   const mode = opts.batches ? `quick (${opts.batches} batches + ${Math.floor((opts.batches * 32) / 3)} validation images)` : 'full epoch (45,000 + 15,000)';
   console.log(`[bench] model ${opts.model}, batch 32, ${mode}, tfjs engine ${opts.engine}, ${opts.rounds} round(s), matmul peak ${peak.toFixed(1)} GFLOP/s`);
   const runs: RunResult[] = [];
@@ -212,7 +221,7 @@ runMain(async () => {
     for (const impl of ['tfjs', 'keras'] as const) {
       const r = impl === 'tfjs'
         ? await runWorker(process.execPath, [__filename, '--worker', 'tfjs', '--model', opts.model, '--batches', String(opts.batches), '--engine', opts.engine])
-        : await runWorker(VENV_PYTHON, [path.join(ROOT, 'scripts', 'bench_keras.py'), '--data', data.dir, '--model', opts.model, '--batches', String(opts.batches)]);
+        : await runWorker(VENV_PYTHON, [path.join(ROOT, 'scripts', 'bench_keras.py'), '--data', data.dir, '--model', opts.model, '--batches', String(opts.batches)], foreignEnv());
       runs.push(r);
       console.log(`[bench] round ${round + 1} ${impl.padEnd(5)} ${r.seconds.toFixed(2)} s  test acc ${r.test_acc.toFixed(4)}  peak RSS ${r.peak_rss_mb.toFixed(0)} MB`);
     }

@@ -9,6 +9,8 @@ process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 
 import fs from 'node:fs';
 import util from 'node:util';
+// Sizes TensorFlow's thread pools, which it reads once when it loads: before the import below.
+import './threads';
 import * as tf from '@tensorflow/tfjs-node';
 
 export { tf };

@@ -21,6 +21,7 @@
 import type { AugmentOptions, ImageDataGenerator } from '../augment/augment';
 import { DEFAULT_HYPERPARAMETERS } from '../core/config';
 import { tf } from '../core/backend';
+import { TF_THREADS } from '../core/threads';
 import { EpochLogs, History, TrainingCallbacks, TrainingContext, emptyHistory } from './history';
 import { createRng, shuffledIndices } from '../core/random';
 import { GraphPlan, GraphTrainer, compileGraphTrainer, planGraph } from './graph';
@@ -72,6 +73,14 @@ export interface FitOptions {
    * per-weight optimizer, kept for the benchmark's before/after comparison.
    */
   flatAdam?: boolean;
+  /**
+   * Graph engine only: compute each batch as two halves side by side, on two cores, and add up
+   * their gradients: the same step as on the whole batch, up to the order of floating-point sums.
+   * Default: true where TensorFlow runs two ops at once (core/backend.ts's TF_THREADS, on a machine
+   * with two or more cores) and no layer needs the whole batch (BatchNormalization's statistics,
+   * which always trains whole); false computes each batch whole.
+   */
+  splitBatch?: boolean;
   /**
    * Eager engine only: for a model ending in Dense + softmax, compute the loss from the logits
    * (TensorFlow's fused softmax cross-entropy kernels), as Keras does. Default true; false computes it
@@ -375,7 +384,7 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
     };
     if (graceful) process.on('SIGINT', onSigint);
     try {
-      if (choice.plan && state) graph = await compileGraphTrainer(choice.plan, state);
+      if (choice.plan && state) graph = await compileGraphTrainer(choice.plan, state, { splitBatch: options.splitBatch ?? TF_THREADS.interOp >= 2 });
       const validationBatchSize = options.validationBatchSize ?? 1000;
       const head = graph || options.fromLogits === false ? undefined : softmaxHead(model);
       /** One step op by op through tfjs: the batch's mean loss and its number of right answers. */
@@ -428,6 +437,9 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
           if (stopRequested) break;
         }
         if (epochX !== xTrain) epochX.dispose();
+        // The graph engine trains inside its session; the model's variables catch up here, before
+        // the epoch's callbacks (EarlyStopping, ModelCheckpoint) read them.
+        graph?.pull();
         if (stopRequested) break;
         const val = !xVal || !yVal
           ? { loss: NaN, acc: NaN }
@@ -453,6 +465,15 @@ export function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: 
       for (const cb of callbacks) await cb.onTrainEnd?.(history, stopped, context);
       if (!(stopped && interrupted)) await options.keep?.save(plan, history);
       return history;
+    } catch (err) {
+      // After an error mid-epoch the model still gets the steps that ran, as the eager engine
+      // leaves them; a failure of that copy must not hide the error that ended training.
+      try {
+        graph?.pull();
+      } catch {
+        // The first error is the one to report.
+      }
+      throw err;
     } finally {
       if (graceful) process.removeListener('SIGINT', onSigint);
       graph?.dispose();

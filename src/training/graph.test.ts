@@ -4,6 +4,8 @@ import { tf } from '../core/backend';
 import { buildSeedModel, buildVgg7Model } from '../model/models';
 import { kerasLayers } from '../model/keras';
 import { FitOptions, chooseEngine, fit } from './fit';
+import { compileGraphTrainer, planGraph } from './graph';
+import { optimizerRule, optimizerState } from './optimizers';
 
 type Build = () => tf.Sequential;
 type Optimizer = () => tf.Optimizer;
@@ -266,6 +268,81 @@ test('VGG-7 trains on the graph engine', async () => {
   assert.equal(run.history.engine, 'graph');
   assert.ok(Number.isFinite(run.history.loss[0]));
   tf.dispose([x, labels]);
+  model.optimizer.dispose();
+  model.dispose();
+  assert.equal(tf.memory().numTensors, start);
+});
+
+test('batch halves: whole and split batches train to the same weights, odd batches and a batch of one included', async () => {
+  const start = tf.memory().numTensors;
+  const build = () => buildSeedModel({ convFilters: [4, 6, 8], denseUnits: 16, seed: 11 });
+  // 9 training images in batches of 4: halves of 2 and 2, then a batch of one, which trains whole.
+  const { x, labels } = batch(12, [28, 28, 1], 4);
+  const results: Array<{ loss: number; valLoss: number; weights: Float32Array[] }> = [];
+  for (const way of [{ splitBatch: true }, { splitBatch: false }, { engine: 'eager' as const }]) {
+    const model = build();
+    model.compile({ optimizer: adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const run = fit(model, x, labels, { epochs: 2, batchSize: 4, seed: 5, validationSplit: 0.25, ...way });
+    await run.done;
+    results.push({ loss: run.history.loss[1], valLoss: run.history.val_loss[1], weights: weightsOf(model) });
+    model.optimizer.dispose();
+    model.dispose();
+  }
+  const [halves, whole, eager] = results;
+  assert.ok(Math.abs(halves.loss - whole.loss) < 1e-6, `loss ${halves.loss} (halves) vs ${whole.loss} (whole)`);
+  assert.ok(Math.abs(halves.valLoss - whole.valLoss) < 1e-6, `val_loss ${halves.valLoss} (halves) vs ${whole.valLoss} (whole)`);
+  assert.ok(maxDifference(halves.weights, whole.weights) < 1e-5, `weights differ by ${maxDifference(halves.weights, whole.weights)}`);
+  assert.ok(maxDifference(halves.weights, eager.weights) < 1e-4, `halves and eager differ by ${maxDifference(halves.weights, eager.weights)}`);
+  tf.dispose([x, labels]);
+  assert.equal(tf.memory().numTensors, start);
+});
+
+test('batch halves: the trainer splits where asked, and never a model whose layer needs the whole batch', async () => {
+  const plain = buildSeedModel({ convFilters: [4, 6, 8], denseUnits: 16, seed: 11 });
+  const l = kerasLayers({ seed: 3 });
+  const normed = tf.sequential({ layers: [l.Conv2D({ inputShape: [8, 8, 1], kernelSize: 3, filters: 2 }), l.BatchNormalization(), l.Flatten(), l.Dense({ units: 10, activation: 'softmax' })] });
+  for (const [model, split, expected] of [[plain, true, true], [plain, false, false], [normed, true, false]] as const) {
+    const optimizer = adam();
+    model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy' });
+    const plan = planGraph(model);
+    assert.ok(!('reason' in plan));
+    const found = optimizerRule(optimizer);
+    assert.ok('rule' in found);
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const trainer = await compileGraphTrainer(plan, optimizerState(optimizer, found.rule, found.settings, variables), { splitBatch: split });
+    assert.equal(trainer.halves, expected, `${model.layers.length} layers, splitBatch ${split}`);
+    trainer.dispose();
+    optimizer.dispose();
+  }
+  plain.dispose();
+  normed.dispose();
+});
+
+test('the session keeps the weights during an epoch: callbacks read the trained ones, and weights they set are trained from', async () => {
+  const start = tf.memory().numTensors;
+  const model = buildSeedModel({ convFilters: [4, 6, 8], denseUnits: 16, seed: 11 });
+  // A learning rate of 0: training leaves the weights where the callback put them.
+  model.compile({ optimizer: tf.train.adam(0), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const { x, labels } = batch(16, [28, 28, 1]);
+  const initial = weightsOf(model);
+  const halved = model.getWeights().map((w) => tf.mul(w, 0.5));
+  const seen: Float32Array[][] = [];
+  const run = fit(model, x, labels, {
+    epochs: 2, batchSize: 4, validationSplit: 0.25, engine: 'graph',
+    callbacks: {
+      onEpochEnd(epoch) {
+        seen.push(weightsOf(model));
+        if (epoch === 0) model.setWeights(halved);
+      },
+    },
+  });
+  await run.done;
+  assert.equal(maxDifference(seen[0], initial), 0, 'epoch 0 trained with a learning rate of 0');
+  const expected = halved.map((w) => w.dataSync() as Float32Array);
+  assert.equal(maxDifference(seen[1], expected), 0, 'epoch 1 trained from the weights the callback set');
+  assert.equal(maxDifference(weightsOf(model), expected), 0, 'the model ends with them');
+  assert.notEqual(run.history.val_loss[1], run.history.val_loss[0], 'validation after the change used the new weights');
+  tf.dispose([x, labels, ...halved]);
   model.optimizer.dispose();
   model.dispose();
   assert.equal(tf.memory().numTensors, start);

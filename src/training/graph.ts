@@ -5,9 +5,18 @@
  * this project's models that costs about half the speed (docs/performance.md). So the forward
  * pass, the gradients and the optimizer's update are written as a GraphDef from the rulebook
  * (rules.ts for layers and losses, optimizers.ts for the update), wrapped in a SavedModel in a
- * temporary folder, and run through tfjs-node's SavedModel session. Weights and optimizer state
- * go in and come out as ordinary tensors every step; the model's variables are updated in place,
- * so everything else (predict, evaluate, save) sees the trained weights.
+ * temporary folder, and run through tfjs-node's SavedModel session.
+ *
+ * The weights and the optimizer's slots live inside that session as resource variables, as
+ * Keras keeps them, and Adam updates them in place with TensorFlow's fused kernel: a step feeds
+ * only the batch, the step's scalars and the dropout masks, and fetches the loss and the correct
+ * count. (Feeding every weight and moment in and fetching them out again each step, with the
+ * update written op by op over one concatenated vector, cost about a fifth of the step.) Where
+ * TensorFlow runs two ops at once, each batch is computed as two halves side by side, one per
+ * core, because one op of these small models cannot keep two cores busy. The
+ * model's tfjs variables are brought up to date by `pull`, which fit calls at the end of every
+ * epoch and when training ends; weights changed on the tfjs side (a callback's `setWeights`) are
+ * pushed into the session before the next step.
  */
 import fs from 'node:fs';
 import { tf } from '../core/backend';
@@ -51,13 +60,19 @@ export function planGraph(model: tf.LayersModel): GraphPlan | { reason: string }
 }
 
 /**
- * A compiled training step for one model. `step` trains on one batch and updates the model's
- * variables and the optimizer's state; `evaluate` returns the loss sum (regularisation included)
- * and correct count of a batch. Call `dispose` at the end: it closes both sessions.
+ * A compiled training step for one model. `step` trains on one batch inside the session;
+ * `evaluate` returns the loss sum (regularisation included) and correct count of a batch with the
+ * session's weights; `pull` hands the trained weights and slots back to tfjs. Call `dispose` at
+ * the end: it closes the session.
  */
 export interface GraphTrainer {
+  /** Trains on one batch; the session's weights and slots change, the tfjs variables at the next `pull`. */
   step(x: tf.Tensor, y: tf.Tensor): { loss: number; correct: number };
   evaluate(x: tf.Tensor, y: tf.Tensor): { lossSum: number; correct: number };
+  /** Whether batches of two or more train as two halves side by side. */
+  readonly halves: boolean;
+  /** Copies the session's weights into the model's variables and its slots into the optimizer's state (nothing when no step ran since). */
+  pull(): void;
   dispose(): void;
 }
 
@@ -73,17 +88,52 @@ function sumAll(g: GraphBuilder, t: string): string {
   return g.op('Sum', [flat, g.constant(DT_INT32, [0], [1])], { ...g.T, Tidx: g.attrType(DT_INT32), keep_dims: g.attrBool(false) });
 }
 
-/** Writes the `train` and `evaluate` signatures for `plan`, training `state.variables` with its optimizer rule. */
-function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weights: tf.Variable[]; masks: Mask[]; updated: tf.Variable[] } {
+/** The graph's signatures and what the trainer needs to feed them. */
+interface WrittenGraph {
+  dir: string;
+  /** Every weight the model reads, in graph order (variable `w<i>`). */
+  weights: tf.Variable[];
+  masks: Mask[];
+  /** Weights the step changes: the trained ones and those a rule updates (moving statistics). */
+  changed: tf.Variable[];
+  /** Whether the graph has `train_halves`: no layer needs the whole batch at once. */
+  splittable: boolean;
+}
+
+/**
+ * Writes the signatures for `plan`, training `state.variables` with its optimizer rule: `train`
+ * (one step), `evaluate` (loss sum and correct count, no dropout), each also as `…_halves`, the
+ * same computed on the batch's two halves side by side (training only where no layer needs the
+ * whole batch); `assign` (tfjs' weights and the optimizer's flat slots into the session's
+ * variables) and `read` (the changed weights and the flat slots back out).
+ */
+function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
   const g = new GraphBuilder();
+  const F = g.attrType(DT_FLOAT);
+  const I = g.attrType(DT_INT32);
+  const variable = (name: string, shape: number[]) =>
+    g.op('VarHandleOp', [], { dtype: F, shape: g.attrShape(shape), container: g.attrString(''), shared_name: g.attrString(name) }, name);
+  const read = (handle: string) => g.op('ReadVariableOp', [handle], { dtype: F });
+  const assign = (handle: string, value: string) => g.op('AssignVariableOp', [handle, value], { dtype: F });
+  const reshape = (t: string, dims: number[]) => g.op('Reshape', [t, g.constant(DT_INT32, dims, [dims.length])], { ...g.T, Tshape: I });
+
   const weights = [...new Set(plan.layers.flatMap((p) => p.weights))];
-  const W = new Map(weights.map((v, i) => [v, g.placeholder(`w${i}`, DT_FLOAT, v.shape)] as const));
+  const handles = weights.map((v, i) => variable(`w${i}`, v.shape));
+  // One read per weight, shared by the forward and backward passes of a run.
+  const W = new Map(weights.map((v, i) => [v, read(handles[i])] as const));
   const trained = new Set(state.variables);
+  const slotHandles = state.variables.map((v, j) => state.slots.map((_, k) => variable(`s${k}_${j}`, v.shape)));
   const x = g.placeholder('x', DT_FLOAT, [-1, ...plan.input]);
+  const yType = plan.loss.labels === 'sparse' ? DT_INT32 : DT_FLOAT;
+  const yRank = plan.loss.labels === 'sparse' ? 1 : 2;
   const y = plan.loss.labels === 'sparse' ? g.placeholder('y', DT_INT32, [-1]) : g.placeholder('y', DT_FLOAT, [-1, plan.classes]);
   const masks: Mask[] = [];
-  const grads = new Map<tf.Variable, string[]>();
-  const updates = new Map<tf.Variable, string>();
+  const maskInputs: string[] = [];
+  /** Which mask the next dropout layer of the current pass gets, and the rows of it the pass sees. */
+  let maskCall = 0;
+  let rowsOfPass: ((t: string, rank: number) => string) | undefined;
+  let grads = new Map<tf.Variable, string[]>();
+  let updates = new Map<tf.Variable, string>();
   const ctx: GraphContext = {
     g,
     weight: (v) => W.get(v)!,
@@ -94,13 +144,19 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weig
       updates.set(v, value);
     },
     mask(rate, shape, nextSeed) {
-      masks.push({ rate, shape, nextSeed });
-      return g.placeholder(`mask${masks.length - 1}`, DT_FLOAT, null);
+      // One mask input per dropout layer for the whole batch, drawn on the tfjs side, whichever
+      // pass (and whichever half of the batch) reads it.
+      const k = maskCall++;
+      if (k === masks.length) {
+        masks.push({ rate, shape, nextSeed });
+        maskInputs.push(g.placeholder(`mask${k}`, DT_FLOAT, null));
+      }
+      return rowsOfPass ? rowsOfPass(maskInputs[k], shape.length + 1) : maskInputs[k];
     },
   };
-  const forward = (training: boolean) => {
+  const forward = (input: string, training: boolean) => {
     const trace: Forward[] = [];
-    let h = x;
+    let h = input;
     for (const p of plan.layers) {
       const f = p.forward(ctx, h, training);
       trace.push(f);
@@ -113,138 +169,236 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): { dir: string; weig
   const regularisation = penalties.length === 0
     ? undefined
     : penalties.map(([v, l2]) => g.f('Mul', [sumAll(g, g.f('Square', [W.get(v)!])), g.scalar(l2)])).reduce((a, b) => g.f('AddV2', [a, b]));
-  const I = g.attrType(DT_INT32);
   const axis0 = g.constant(DT_INT32, [0], [1]);
   /** The batch size as a float, from the per-example losses. */
-  const countOf = (perExample: string) => g.op('Cast', [g.op('Size', [perExample], { ...g.T, out_type: I })], { SrcT: I, DstT: g.attrType(DT_FLOAT) });
+  const countOf = (perExample: string) => g.op('Cast', [g.op('Size', [perExample], { ...g.T, out_type: I })], { SrcT: I, DstT: F });
+  const concat = (parts: string[], dtype: number) =>
+    g.op('ConcatV2', [...parts, g.constant(DT_INT32, [0])], { T: g.attrType(dtype), N: g.attrInt(parts.length), Tidx: I });
 
-  // --- evaluate: loss sum and correct count over a batch, no dropout.
-  const evalPass = forward(false);
-  const evalCe = plan.loss.graph(g, evalPass.logits, y);
-  const ceSum = g.op('Sum', [evalCe.perExample, axis0], { ...g.T, Tidx: I, keep_dims: g.attrBool(false) });
-  g.op('Identity', [regularisation ? g.f('AddV2', [ceSum, g.f('Mul', [regularisation, countOf(evalCe.perExample)])]) : ceSum], g.T, 'eval_loss_sum');
-  g.op('Identity', [plan.loss.graphCorrect(g, evalPass.logits, y)], { T: I }, 'eval_correct');
-
-  // --- train: forward with dropout, mean loss, gradients layer by layer, the optimizer's rule.
-  const pass = forward(true);
-  const ce = plan.loss.graph(g, pass.logits, y);
-  const meanCe = g.op('Mean', [ce.perExample, axis0], { ...g.T, Tidx: I, keep_dims: g.attrBool(false) });
-  g.op('Identity', [regularisation ? g.f('AddV2', [meanCe, regularisation]) : meanCe], g.T, 'loss');
-  g.op('Identity', [plan.loss.graphCorrect(g, pass.logits, y)], { T: I }, 'correct');
-  let grad: string | undefined = g.f('RealDiv', [ce.dLogits, countOf(ce.perExample)]);
-  for (let i = plan.layers.length - 1; i >= 0 && grad; i--) {
-    grad = plan.layers[i].backward(ctx, grad, pass.trace[i], i > 0);
-  }
-  for (const [v, l2] of penalties) ctx.gradient(v, g.f('Mul', [W.get(v)!, g.scalar(2 * l2)]));
-
-  const ops = graphOps(g);
-  // The rules are element-wise: all weights as one vector, as the optimizer's state keeps them.
-  const flat = (nodes: string[]) => g.op(
-    'ConcatV2',
-    [...nodes.map((n) => g.op('Reshape', [n, g.constant(DT_INT32, [-1], [1])], { ...g.T, Tshape: I })), g.constant(DT_INT32, [0])],
-    { ...g.T, N: g.attrInt(nodes.length), Tidx: I },
-  );
-  const gradOf = (v: tf.Variable) => {
-    const parts = grads.get(v);
-    if (!parts) throw new Error(`graph: no gradient reaches ${v.name}`);
-    return parts.length === 1 ? parts[0] : g.op('AddN', [...parts], { ...g.T, N: g.attrInt(parts.length) });
+  // --- the halves of a batch: rows [0, n/2) and [n/2, n) of a tensor whose first axis is the batch.
+  const nRows = g.op('Slice', [g.op('Shape', [x], { ...g.T, out_type: I }), axis0, g.constant(DT_INT32, [1], [1])], { T: I, Index: I });
+  const halfRows = g.op('FloorDiv', [nRows, g.constant(DT_INT32, [2], [1])], { T: I });
+  const rowsOf = (t: string, rank: number, which: 0 | 1, dtype: number) => {
+    const zeros = g.constant(DT_INT32, new Array(rank - 1).fill(0), [rank - 1]);
+    const rest = g.constant(DT_INT32, new Array(rank - 1).fill(-1), [rank - 1]);
+    const begin = concat([which === 0 ? axis0 : halfRows, zeros], DT_INT32);
+    const size = concat([which === 0 ? halfRows : g.constant(DT_INT32, [-1], [1]), rest], DT_INT32);
+    return g.op('Slice', [t, begin, size], { T: g.attrType(dtype), Index: I });
   };
-  const slots = state.slots.map((_, j) => g.placeholder(`s${j}`, DT_FLOAT, [-1]));
-  const scalars = state.rule.stepScalars(state.settings, 1).map((_, j) => g.placeholder(`k${j}`, DT_FLOAT, []));
-  const out = state.rule.update(ops, state.settings, flat(state.variables.map((v) => W.get(v)!)), flat(state.variables.map(gradOf)), slots, scalars);
-  const split = g.op('SplitV', [out.w, g.constant(DT_INT32, state.sizes, [state.sizes.length]), g.constant(DT_INT32, [0])], {
-    ...g.T, Tlen: I, num_split: g.attrInt(state.sizes.length),
-  });
-  state.variables.forEach((v, i) => {
-    g.op('Reshape', [`${split}:${i}`, g.constant(DT_INT32, v.shape, [v.shape.length])], { ...g.T, Tshape: I }, `w${weights.indexOf(v)}_out`);
-  });
-  out.slots.forEach((s, j) => g.op('Identity', [s], g.T, `s${j}_out`));
-  const updated = [...updates.keys()];
-  updated.forEach((v) => g.op('Identity', [updates.get(v)!], g.T, `u${weights.indexOf(v)}_out`));
 
-  const weightsIn = weights.map((_, i): [string, number] => [`w${i}`, DT_FLOAT]);
-  const yType = plan.loss.labels === 'sparse' ? DT_INT32 : DT_FLOAT;
+  // --- evaluate: loss sum and correct count over a batch, no dropout; on the whole batch or on
+  // its halves side by side (inference has no batch statistics, so any model may split).
+  const evalPass = (halves: boolean, suffix: string) => {
+    const parts = halves ? ([0, 1] as const).map((w) => ({ x: rowsOf(x, plan.input.length + 1, w, DT_FLOAT), y: rowsOf(y, yRank, w, yType) })) : [{ x, y }];
+    const sums = parts.map((p) => {
+      const pass = forward(p.x, false);
+      const ce = plan.loss.graph(g, pass.logits, p.y);
+      const ceSum = g.op('Sum', [ce.perExample, axis0], { ...g.T, Tidx: I, keep_dims: g.attrBool(false) });
+      const loss = regularisation ? g.f('AddV2', [ceSum, g.f('Mul', [regularisation, countOf(ce.perExample)])]) : ceSum;
+      return { loss, correct: plan.loss.graphCorrect(g, pass.logits, p.y) };
+    });
+    g.op('Identity', [sums.map((t) => t.loss).reduce((a, b) => g.f('AddV2', [a, b]))], g.T, `eval_loss_sum${suffix}`);
+    g.op('Identity', [sums.map((t) => t.correct).reduce((a, b) => g.op('AddV2', [a, b], { T: I }))], { T: I }, `eval_correct${suffix}`);
+  };
+  evalPass(false, '');
+  evalPass(true, '_halves');
+
+  // --- train: forward with dropout, mean loss, gradients layer by layer, the optimizer's rule;
+  // either on the whole batch or on its two halves side by side (see `splitBatch`).
+  const scalars = state.rule.stepScalars(state.settings, 1).map((_, j) => g.placeholder(`k${j}`, DT_FLOAT, []));
+  const ops = graphOps(g);
+  const trainPass = (halves: boolean, suffix: string) => {
+    grads = new Map();
+    updates = new Map();
+    const parts = halves
+      ? ([0, 1] as const).map((w) => ({
+        x: rowsOf(x, plan.input.length + 1, w, DT_FLOAT),
+        y: rowsOf(y, yRank, w, yType),
+        rows: (t: string, rank: number) => rowsOf(t, rank, w, DT_FLOAT),
+      }))
+      : [{ x, y, rows: undefined }];
+    const towers = parts.map((p) => {
+      maskCall = 0;
+      rowsOfPass = p.rows;
+      const pass = forward(p.x, true);
+      return { pass, ce: plan.loss.graph(g, pass.logits, p.y), correct: plan.loss.graphCorrect(g, pass.logits, p.y) };
+    });
+    rowsOfPass = undefined;
+    const perExample = towers.length === 1 ? towers[0].ce.perExample : concat(towers.map((t) => t.ce.perExample), DT_FLOAT);
+    const count = countOf(perExample);
+    const meanCe = g.op('Mean', [perExample, axis0], { ...g.T, Tidx: I, keep_dims: g.attrBool(false) });
+    // Each half's gradient is its share of the whole batch's mean; the weights' gradients from
+    // the halves add up (gradOf), as they would over the whole batch.
+    for (const { pass, ce } of towers) {
+      let grad: string | undefined = g.f('RealDiv', [ce.dLogits, count]);
+      for (let i = plan.layers.length - 1; i >= 0 && grad; i--) {
+        grad = plan.layers[i].backward(ctx, grad, pass.trace[i], i > 0);
+      }
+    }
+    for (const [v, l2] of penalties) ctx.gradient(v, g.f('Mul', [W.get(v)!, g.scalar(2 * l2)]));
+    const gradOf = (v: tf.Variable) => {
+      const parts = grads.get(v);
+      if (!parts) throw new Error(`graph: no gradient reaches ${v.name}`);
+      return parts.length === 1 ? parts[0] : g.op('AddN', [...parts], { ...g.T, N: g.attrInt(parts.length) });
+    };
+    // Each weight's update on its own variables: in place through the rule's fused TensorFlow
+    // kernel where it has one (Adam), else the rule's element-wise ops and an assignment.
+    const writes: string[] = [];
+    state.variables.forEach((v, j) => {
+      const handle = handles[weights.indexOf(v)];
+      if (state.rule.graphApply) {
+        writes.push(state.rule.graphApply(g, state.settings, handle, slotHandles[j], gradOf(v), scalars));
+        return;
+      }
+      const out = state.rule.update(ops, state.settings, W.get(v)!, gradOf(v), slotHandles[j].map(read), scalars);
+      writes.push(assign(handle, out.w), ...out.slots.map((s, k) => assign(slotHandles[j][k], s)));
+    });
+    for (const [v, value] of updates) writes.push(assign(handles[weights.indexOf(v)], value));
+    // Fetching the loss runs every write: the session runs only what the fetched outputs need.
+    const lossValue = regularisation ? g.f('AddV2', [meanCe, regularisation]) : meanCe;
+    g.op('Identity', [lossValue, ...writes.map((w) => `^${w}`)], g.T, `loss${suffix}`);
+    const correct = towers.map((t) => t.correct).reduce((a, b) => g.op('AddV2', [a, b], { T: I }));
+    g.op('Identity', [correct], { T: I }, `correct${suffix}`);
+  };
+  trainPass(false, '');
+  const changed = weights.filter((v) => trained.has(v) || updates.has(v));
+  const splittable = plan.layers.every((p) => !p.wholeBatch);
+  if (splittable) trainPass(true, '_halves');
+
+  // --- assign and read: the weights one by one, each slot as the one flat vector OptimizerState keeps.
+  const sizes = g.constant(DT_INT32, state.sizes, [state.sizes.length]);
+  const assigns = weights.map((v, i) => assign(handles[i], g.placeholder(`w${i}_in`, DT_FLOAT, v.shape)));
+  state.slots.forEach((_, k) => {
+    const flat = g.placeholder(`s${k}_in`, DT_FLOAT, [-1]);
+    const parts = g.op('SplitV', [flat, sizes, g.constant(DT_INT32, [0])], { ...g.T, Tlen: I, num_split: g.attrInt(state.sizes.length) });
+    state.variables.forEach((v, j) => assigns.push(assign(slotHandles[j][k], reshape(`${parts}:${j}`, v.shape))));
+  });
+  g.op('Identity', [g.constant(DT_INT32, [0]), ...assigns.map((a) => `^${a}`)], { T: I }, 'assigned');
+  const slotOut = state.slots.map((_, k) => g.op(
+    'ConcatV2',
+    [...state.variables.map((_, j) => reshape(read(slotHandles[j][k]), [-1])), g.constant(DT_INT32, [0])],
+    { ...g.T, N: g.attrInt(state.variables.length), Tidx: I },
+  ));
+  const trainInputs: Array<[string, number]> = [
+    ['x', DT_FLOAT], ['y', yType],
+    ...scalars.map((k): [string, number] => [k, DT_FLOAT]),
+    ...masks.map((_, i): [string, number] => [`mask${i}`, DT_FLOAT]),
+  ];
   const dir = g.writeSavedModel({
     evaluate: {
-      inputs: [['x', DT_FLOAT], ['y', yType], ...weightsIn],
+      inputs: [['x', DT_FLOAT], ['y', yType]],
       outputs: [['loss_sum', 'eval_loss_sum', DT_FLOAT], ['correct', 'eval_correct', DT_INT32]],
     },
-    train: {
+    evaluate_halves: {
+      inputs: [['x', DT_FLOAT], ['y', yType]],
+      outputs: [['loss_sum', 'eval_loss_sum_halves', DT_FLOAT], ['correct', 'eval_correct_halves', DT_INT32]],
+    },
+    train: { inputs: trainInputs, outputs: [['loss', 'loss', DT_FLOAT], ['correct', 'correct', DT_INT32]] },
+    ...(splittable ? { train_halves: { inputs: trainInputs, outputs: [['loss', 'loss_halves', DT_FLOAT], ['correct', 'correct_halves', DT_INT32]] } } : {}),
+    assign: {
       inputs: [
-        ['x', DT_FLOAT], ['y', yType], ...weightsIn,
-        ...slots.map((_, j): [string, number] => [`s${j}`, DT_FLOAT]),
-        ...scalars.map((_, j): [string, number] => [`k${j}`, DT_FLOAT]),
-        ...masks.map((_, i): [string, number] => [`mask${i}`, DT_FLOAT]),
+        ...weights.map((_, i): [string, number] => [`w${i}_in`, DT_FLOAT]),
+        ...state.slots.map((_, k): [string, number] => [`s${k}_in`, DT_FLOAT]),
       ],
+      outputs: [['assigned', 'assigned', DT_INT32]],
+    },
+    read: {
+      inputs: [],
       outputs: [
-        ['loss', 'loss', DT_FLOAT], ['correct', 'correct', DT_INT32],
-        ...state.variables.map((v): [string, string, number] => [`w${weights.indexOf(v)}`, `w${weights.indexOf(v)}_out`, DT_FLOAT]),
-        ...out.slots.map((_, j): [string, string, number] => [`s${j}`, `s${j}_out`, DT_FLOAT]),
-        ...updated.map((v): [string, string, number] => [`u${weights.indexOf(v)}`, `u${weights.indexOf(v)}_out`, DT_FLOAT]),
+        ...changed.map((v): [string, string, number] => [`w${weights.indexOf(v)}`, W.get(v)!, DT_FLOAT]),
+        ...slotOut.map((s, k): [string, string, number] => [`s${k}`, s, DT_FLOAT]),
       ],
     },
   });
-  return { dir, weights, masks, updated };
+  return { dir, weights, masks, changed, splittable };
 }
 
-/** Builds and loads the graphs for `plan`; the step trains `state.variables` with `state`'s rule and slots. */
-export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState): Promise<GraphTrainer> {
-  const { dir, weights, masks, updated } = writeGraph(plan, state);
-  let train: Awaited<ReturnType<typeof tf.node.loadSavedModel>> | undefined;
-  let evaluate: typeof train;
+type Session = Awaited<ReturnType<typeof tf.node.loadSavedModel>>;
+
+/** The identity of a tensor's storage: tfjs gives a variable new storage on every `assign`. */
+const storageOf = (t: tf.Tensor) => (t as unknown as { dataId: object }).dataId;
+
+/**
+ * Builds and loads the graphs for `plan`; the step trains `state.variables` with `state`'s rule and
+ * slots. `splitBatch` computes every batch of two or more as two halves (FitOptions.splitBatch);
+ * a model with a layer that needs the whole batch trains whole regardless.
+ */
+export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState, options: { splitBatch?: boolean } = {}): Promise<GraphTrainer> {
+  const { dir, weights, masks, changed, splittable } = writeGraph(plan, state);
+  // All four signatures come from one folder, so tfjs-node opens one session for them and they
+  // share its variables.
+  const sessions: Partial<Record<'train' | 'train_halves' | 'evaluate' | 'evaluate_halves' | 'assign' | 'read', Session>> = {};
   try {
-    train = await tf.node.loadSavedModel(dir, ['serve'], 'train');
-    evaluate = await tf.node.loadSavedModel(dir, ['serve'], 'evaluate');
+    for (const name of ['train', 'evaluate', 'evaluate_halves', 'assign', 'read'] as const) sessions[name] = await tf.node.loadSavedModel(dir, ['serve'], name);
+    if (splittable) sessions.train_halves = await tf.node.loadSavedModel(dir, ['serve'], 'train_halves');
   } catch (err) {
-    train?.dispose();
+    Object.values(sessions).forEach((s) => s.dispose());
     throw err;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const trainModel = train;
-  const evalModel = evaluate;
-  const trainedIndex = state.variables.map((v) => weights.indexOf(v));
+  const { train, evaluate, assign, read } = sessions as Required<typeof sessions>;
+  // A batch of one has no halves.
+  const halves = options.splitBatch ? sessions.train_halves : undefined;
+  const evalHalves = options.splitBatch ? sessions.evaluate_halves : undefined;
+  const run = (session: Session, feed: Record<string, tf.Tensor>) => session.predict(feed) as Record<string, tf.Tensor>;
+  /** The storage of each weight as the session last saw it, to notice a change on the tfjs side. */
+  let seen: object[] = [];
+  let stepsSincePull = 0;
+  const push = () => {
+    const feed: Record<string, tf.Tensor> = {};
+    weights.forEach((v, i) => (feed[`w${i}_in`] = v));
+    state.slots.forEach((s, k) => (feed[`s${k}_in`] = s));
+    tf.dispose(Object.values(run(assign, feed)));
+    seen = weights.map(storageOf);
+  };
+  /** Pushes first when a weight was replaced on the tfjs side since the session last saw it. */
+  const current = () => {
+    if (weights.some((v, i) => storageOf(v) !== seen[i])) push();
+  };
+  push();
   return {
+    halves: halves !== undefined,
     step(x, y) {
+      current();
       const feed: Record<string, tf.Tensor> = { x, y };
       const owned: tf.Tensor[] = state.nextStep().map((k) => tf.scalar(k));
       owned.forEach((k, j) => (feed[`k${j}`] = k));
-      weights.forEach((v, i) => (feed[`w${i}`] = v));
-      state.slots.forEach((s, j) => (feed[`s${j}`] = s));
       // Dropout masks drawn as tfjs draws them (the layer's own seed stream), applied in the graph.
       masks.forEach((m, i) => {
         const mask = tf.tidy(() => tf.dropout(tf.ones([x.shape[0], ...m.shape]), m.rate, undefined, m.nextSeed()));
         owned.push(mask);
         feed[`mask${i}`] = mask;
       });
-      const out = trainModel.predict(feed) as Record<string, tf.Tensor>;
+      const out = run(halves && x.shape[0] >= 2 ? halves : train, feed);
       const loss = out.loss.dataSync()[0];
       const correct = out.correct.dataSync()[0];
       tf.dispose([...owned, out.loss, out.correct]);
-      trainedIndex.forEach((w, i) => {
-        state.variables[i].assign(out[`w${w}`]);
-        out[`w${w}`].dispose();
-      });
-      state.replaceSlots(state.slots.map((_, j) => out[`s${j}`]));
-      for (const v of updated) {
-        const key = `u${weights.indexOf(v)}`;
-        v.assign(out[key]);
-        out[key].dispose();
-      }
+      stepsSincePull += 1;
       return { loss, correct };
     },
     evaluate(x, y) {
-      const feed: Record<string, tf.Tensor> = { x, y };
-      weights.forEach((v, i) => (feed[`w${i}`] = v));
-      const out = evalModel.predict(feed) as Record<string, tf.Tensor>;
+      current();
+      const out = run(evalHalves && x.shape[0] >= 2 ? evalHalves : evaluate, { x, y });
       const lossSum = out.loss_sum.dataSync()[0];
       const correct = out.correct.dataSync()[0];
       tf.dispose([out.loss_sum, out.correct]);
       return { lossSum, correct };
     },
+    pull() {
+      if (stepsSincePull === 0) return;
+      const out = run(read, {});
+      for (const v of changed) {
+        const key = `w${weights.indexOf(v)}`;
+        v.assign(out[key]);
+        out[key].dispose();
+      }
+      state.replaceSlots(state.slots.map((_, k) => out[`s${k}`]));
+      seen = weights.map(storageOf);
+      stepsSincePull = 0;
+    },
     dispose() {
-      trainModel.dispose();
-      evalModel.dispose();
+      Object.values(sessions).forEach((s) => s.dispose());
     },
   };
 }

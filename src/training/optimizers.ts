@@ -58,6 +58,12 @@ export interface OptimizerRule {
   stepScalars(s: Settings, t: number): number[];
   /** New weights and slots from the gradient: the rule itself, for tensors and for graph nodes alike. */
   update<T>(ops: Ops<T>, s: Settings, w: T, g: T, slots: T[], scalars: T[]): { w: T; slots: T[] };
+  /**
+   * The same update as TensorFlow's own fused kernel, in place on the graph engine's resource
+   * variables (the weight's and its slots'), given the gradient and the step scalars' graph
+   * inputs; returns the op. Optional: without it the graph engine emits `update` and assigns.
+   */
+  graphApply?(g: GraphBuilder, s: Settings, w: string, slots: string[], grad: string, scalars: string[]): string;
 }
 
 const num = (s: Settings, key: string) => s[key] as number;
@@ -83,6 +89,14 @@ export const OPTIMIZER_RULES: Readonly<Record<string, OptimizerRule>> = {
       const v2 = ops.add(v, ops.mul(ops.sub(ops.square(g), v), ops.scalar(1 - num(s, 'beta2'))));
       const w2 = ops.sub(w, ops.div(ops.mul(m2, lrT), ops.add(ops.sqrt(v2), ops.scalar(num(s, 'epsilon')))));
       return { w: w2, slots: [m2, v2] };
+    },
+    graphApply(g, s, w, [m, v], grad, [lrT]) {
+      // TensorFlow's Adam kernel computes α = lr · √(1 − β2_power) / (1 − β1_power) and then the
+      // three lines above, in that order. With both powers fed as 0, α is the lr_t computed here.
+      const zero = g.scalar(0);
+      return g.op('ResourceApplyAdam', [w, m, v, zero, zero, lrT, g.scalar(num(s, 'beta1')), g.scalar(num(s, 'beta2')), g.scalar(num(s, 'epsilon')), grad], {
+        ...g.T, use_locking: g.attrBool(false), use_nesterov: g.attrBool(false),
+      });
     },
   },
   SGD: {

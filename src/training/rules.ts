@@ -31,6 +31,8 @@ export interface Forward {
   y: string;
   /** Before the activation. */
   z?: string;
+  /** The dropout mask this pass applied, which its gradient applies again. */
+  mask?: string;
 }
 
 /** One layer of a model, read by its rule: shape, weights, forward and gradient together. */
@@ -39,6 +41,11 @@ export interface LayerPlan {
   readonly output: number[];
   /** Every weight it reads, trained or frozen. */
   readonly weights: tf.Variable[];
+  /**
+   * Set when its training pass depends on the whole batch (BatchNormalization's batch
+   * statistics), so the batch cannot be split into halves computed side by side.
+   */
+  readonly wholeBatch?: boolean;
   /** L2 penalties of its kernel regulariser: Keras adds l2 · Σw² to the loss. */
   readonly l2: Array<[tf.Variable, number]>;
   forward(ctx: GraphContext, x: string, training: boolean): Forward;
@@ -222,17 +229,16 @@ function dropout(layer: tf.layers.Layer, input: number[]): LayerPlan | string {
   // The seeded dropout's own stream, so both engines draw the same masks (model/dropout.ts).
   const seeded = layer as unknown as { nextMaskSeed?: () => number };
   const nextSeed = () => seeded.nextMaskSeed?.();
-  let mask = '';
   return {
     output: input,
     weights: [],
     l2: [],
     forward(ctx, x, training) {
       if (!training) return { x, y: x };
-      mask = ctx.mask(rate, input, nextSeed);
-      return { x, y: ctx.g.f('Mul', [x, mask]) };
+      const mask = ctx.mask(rate, input, nextSeed);
+      return { x, y: ctx.g.f('Mul', [x, mask]), mask };
     },
-    backward: (ctx, dy) => ctx.g.f('Mul', [dy, mask]),
+    backward: (ctx, dy, f) => ctx.g.f('Mul', [dy, f.mask!]),
   };
 }
 
@@ -266,6 +272,7 @@ function batchNormalization(layer: tf.layers.Layer, input: number[]): LayerPlan 
     output: input,
     weights: [gamma, beta, movingMean, movingVariance],
     l2: [],
+    wholeBatch: true,
     forward(ctx, x, training) {
       const { g } = ctx;
       const x4 = to4d(g, x);
