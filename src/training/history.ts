@@ -36,6 +36,13 @@ export interface EpochLogs {
  * `self.model`: stop it, and read or change the optimizer's learning rate.
  */
 export interface TrainingContext {
+  /**
+   * The model being trained. The graph engine keeps the weights inside TensorFlow's session during
+   * an epoch and brings the model's variables up to date at each epoch's end (as Keras' JAX backend
+   * syncs its state), so onEpochEnd and onTrainEnd read the trained weights, while onBatchEnd reads
+   * those of the last epoch's end. Weights a callback sets (`model.setWeights`) are trained from at
+   * the next step.
+   */
   readonly model: tf.LayersModel;
   /**
    * Ends training, as Keras' `model.stop_training = True`: called from onEpochEnd, after this
