@@ -76,7 +76,7 @@ export interface FitOptions {
   /**
    * Graph engine only: compute each batch as two halves side by side, on two cores, and add up
    * their gradients: the same step as on the whole batch, up to the order of floating-point sums.
-   * Default: true where TensorFlow runs two ops at once (core/backend.ts's TF_THREADS, on a machine
+   * Default: true where TensorFlow runs two ops at once (core/threads.ts's TF_THREADS, on a machine
    * with two or more cores) and no layer needs the whole batch (BatchNormalization's statistics,
    * which always trains whole); false computes each batch whole.
    */

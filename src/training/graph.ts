@@ -96,18 +96,18 @@ interface WrittenGraph {
   masks: Mask[];
   /** Weights the step changes: the trained ones and those a rule updates (moving statistics). */
   changed: tf.Variable[];
-  /** Whether the graph has `train_halves`: no layer needs the whole batch at once. */
-  splittable: boolean;
+  /** Whether the graph has `train_halves`: halves were asked for and no layer needs the whole batch. */
+  trainHalves: boolean;
 }
 
 /**
  * Writes the signatures for `plan`, training `state.variables` with its optimizer rule: `train`
- * (one step), `evaluate` (loss sum and correct count, no dropout), each also as `…_halves`, the
- * same computed on the batch's two halves side by side (training only where no layer needs the
- * whole batch); `assign` (tfjs' weights and the optimizer's flat slots into the session's
- * variables) and `read` (the changed weights and the flat slots back out).
+ * (one step), `evaluate` (loss sum and correct count, no dropout), with `split` each also as
+ * `…_halves`, the same computed on the batch's two halves side by side (training only where no
+ * layer needs the whole batch); `assign` (tfjs' weights and the optimizer's flat slots into the
+ * session's variables) and `read` (the changed weights and the flat slots back out).
  */
-function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
+function writeGraph(plan: GraphPlan, state: OptimizerState, split: boolean): WrittenGraph {
   const g = new GraphBuilder();
   const F = g.attrType(DT_FLOAT);
   const I = g.attrType(DT_INT32);
@@ -185,12 +185,19 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
     const size = concat([which === 0 ? halfRows : g.constant(DT_INT32, [-1], [1]), rest], DT_INT32);
     return g.op('Slice', [t, begin, size], { T: g.attrType(dtype), Index: I });
   };
+  /** The batch whole, or its two halves, each with the rows of any other batch-sized input (dropout masks). */
+  const batchParts = (halves: boolean): Array<{ x: string; y: string; rows?: (t: string, rank: number) => string }> => (halves
+    ? ([0, 1] as const).map((w) => ({
+      x: rowsOf(x, plan.input.length + 1, w, DT_FLOAT),
+      y: rowsOf(y, yRank, w, yType),
+      rows: (t: string, rank: number) => rowsOf(t, rank, w, DT_FLOAT),
+    }))
+    : [{ x, y }]);
 
   // --- evaluate: loss sum and correct count over a batch, no dropout; on the whole batch or on
   // its halves side by side (inference has no batch statistics, so any model may split).
   const evalPass = (halves: boolean, suffix: string) => {
-    const parts = halves ? ([0, 1] as const).map((w) => ({ x: rowsOf(x, plan.input.length + 1, w, DT_FLOAT), y: rowsOf(y, yRank, w, yType) })) : [{ x, y }];
-    const sums = parts.map((p) => {
+    const sums = batchParts(halves).map((p) => {
       const pass = forward(p.x, false);
       const ce = plan.loss.graph(g, pass.logits, p.y);
       const ceSum = g.op('Sum', [ce.perExample, axis0], { ...g.T, Tidx: I, keep_dims: g.attrBool(false) });
@@ -201,7 +208,7 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
     g.op('Identity', [sums.map((t) => t.correct).reduce((a, b) => g.op('AddV2', [a, b], { T: I }))], { T: I }, `eval_correct${suffix}`);
   };
   evalPass(false, '');
-  evalPass(true, '_halves');
+  if (split) evalPass(true, '_halves');
 
   // --- train: forward with dropout, mean loss, gradients layer by layer, the optimizer's rule;
   // either on the whole batch or on its two halves side by side (see `splitBatch`).
@@ -210,14 +217,7 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
   const trainPass = (halves: boolean, suffix: string) => {
     grads = new Map();
     updates = new Map();
-    const parts = halves
-      ? ([0, 1] as const).map((w) => ({
-        x: rowsOf(x, plan.input.length + 1, w, DT_FLOAT),
-        y: rowsOf(y, yRank, w, yType),
-        rows: (t: string, rank: number) => rowsOf(t, rank, w, DT_FLOAT),
-      }))
-      : [{ x, y, rows: undefined }];
-    const towers = parts.map((p) => {
+    const towers = batchParts(halves).map((p) => {
       maskCall = 0;
       rowsOfPass = p.rows;
       const pass = forward(p.x, true);
@@ -262,8 +262,8 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
   };
   trainPass(false, '');
   const changed = weights.filter((v) => trained.has(v) || updates.has(v));
-  const splittable = plan.layers.every((p) => !p.wholeBatch);
-  if (splittable) trainPass(true, '_halves');
+  const trainHalves = split && plan.layers.every((p) => !p.wholeBatch);
+  if (trainHalves) trainPass(true, '_halves');
 
   // --- assign and read: the weights one by one, each slot as the one flat vector OptimizerState keeps.
   const sizes = g.constant(DT_INT32, state.sizes, [state.sizes.length]);
@@ -289,12 +289,14 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
       inputs: [['x', DT_FLOAT], ['y', yType]],
       outputs: [['loss_sum', 'eval_loss_sum', DT_FLOAT], ['correct', 'eval_correct', DT_INT32]],
     },
-    evaluate_halves: {
-      inputs: [['x', DT_FLOAT], ['y', yType]],
-      outputs: [['loss_sum', 'eval_loss_sum_halves', DT_FLOAT], ['correct', 'eval_correct_halves', DT_INT32]],
-    },
+    ...(split ? {
+      evaluate_halves: {
+        inputs: [['x', DT_FLOAT], ['y', yType]],
+        outputs: [['loss_sum', 'eval_loss_sum_halves', DT_FLOAT], ['correct', 'eval_correct_halves', DT_INT32]],
+      },
+    } : {}),
     train: { inputs: trainInputs, outputs: [['loss', 'loss', DT_FLOAT], ['correct', 'correct', DT_INT32]] },
-    ...(splittable ? { train_halves: { inputs: trainInputs, outputs: [['loss', 'loss_halves', DT_FLOAT], ['correct', 'correct_halves', DT_INT32]] } } : {}),
+    ...(trainHalves ? { train_halves: { inputs: trainInputs, outputs: [['loss', 'loss_halves', DT_FLOAT], ['correct', 'correct_halves', DT_INT32]] } } : {}),
     assign: {
       inputs: [
         ...weights.map((_, i): [string, number] => [`w${i}_in`, DT_FLOAT]),
@@ -310,7 +312,7 @@ function writeGraph(plan: GraphPlan, state: OptimizerState): WrittenGraph {
       ],
     },
   });
-  return { dir, weights, masks, changed, splittable };
+  return { dir, weights, masks, changed, trainHalves };
 }
 
 type Session = Awaited<ReturnType<typeof tf.node.loadSavedModel>>;
@@ -324,24 +326,25 @@ const storageOf = (t: tf.Tensor) => (t as unknown as { dataId: object }).dataId;
  * a model with a layer that needs the whole batch trains whole regardless.
  */
 export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState, options: { splitBatch?: boolean } = {}): Promise<GraphTrainer> {
-  const { dir, weights, masks, changed, splittable } = writeGraph(plan, state);
-  // All four signatures come from one folder, so tfjs-node opens one session for them and they
+  const split = options.splitBatch ?? false;
+  const { dir, weights, masks, changed, trainHalves } = writeGraph(plan, state, split);
+  // Every signature comes from one folder, so tfjs-node opens one session for them all and they
   // share its variables.
-  const sessions: Partial<Record<'train' | 'train_halves' | 'evaluate' | 'evaluate_halves' | 'assign' | 'read', Session>> = {};
+  type Signature = 'train' | 'evaluate' | 'assign' | 'read' | 'train_halves' | 'evaluate_halves';
+  const names: Signature[] = ['train', 'evaluate', 'assign', 'read', ...(split ? ['evaluate_halves' as const] : []), ...(trainHalves ? ['train_halves' as const] : [])];
+  const sessions: Partial<Record<Signature, Session>> = {};
   try {
-    for (const name of ['train', 'evaluate', 'evaluate_halves', 'assign', 'read'] as const) sessions[name] = await tf.node.loadSavedModel(dir, ['serve'], name);
-    if (splittable) sessions.train_halves = await tf.node.loadSavedModel(dir, ['serve'], 'train_halves');
+    for (const name of names) sessions[name] = await tf.node.loadSavedModel(dir, ['serve'], name);
   } catch (err) {
-    Object.values(sessions).forEach((s) => s.dispose());
+    Object.values(sessions).forEach((s) => s?.dispose());
     throw err;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const { train, evaluate, assign, read } = sessions as Required<typeof sessions>;
-  // A batch of one has no halves.
-  const halves = options.splitBatch ? sessions.train_halves : undefined;
-  const evalHalves = options.splitBatch ? sessions.evaluate_halves : undefined;
   const run = (session: Session, feed: Record<string, tf.Tensor>) => session.predict(feed) as Record<string, tf.Tensor>;
+  /** The halves' signature where there is one, except for a batch of one, which has no halves. */
+  const pick = (whole: Session, halves: Session | undefined, x: tf.Tensor) => (halves && x.shape[0] >= 2 ? halves : whole);
   /** The storage of each weight as the session last saw it, to notice a change on the tfjs side. */
   let seen: object[] = [];
   let stepsSincePull = 0;
@@ -358,7 +361,7 @@ export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState
   };
   push();
   return {
-    halves: halves !== undefined,
+    halves: trainHalves,
     step(x, y) {
       current();
       const feed: Record<string, tf.Tensor> = { x, y };
@@ -370,7 +373,7 @@ export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState
         owned.push(mask);
         feed[`mask${i}`] = mask;
       });
-      const out = run(halves && x.shape[0] >= 2 ? halves : train, feed);
+      const out = run(pick(train, sessions.train_halves, x), feed);
       const loss = out.loss.dataSync()[0];
       const correct = out.correct.dataSync()[0];
       tf.dispose([...owned, out.loss, out.correct]);
@@ -379,7 +382,7 @@ export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState
     },
     evaluate(x, y) {
       current();
-      const out = run(evalHalves && x.shape[0] >= 2 ? evalHalves : evaluate, { x, y });
+      const out = run(pick(evaluate, sessions.evaluate_halves, x), { x, y });
       const lossSum = out.loss_sum.dataSync()[0];
       const correct = out.correct.dataSync()[0];
       tf.dispose([out.loss_sum, out.correct]);
@@ -398,7 +401,7 @@ export async function compileGraphTrainer(plan: GraphPlan, state: OptimizerState
       stepsSincePull = 0;
     },
     dispose() {
-      Object.values(sessions).forEach((s) => s.dispose());
+      Object.values(sessions).forEach((s) => s?.dispose());
     },
   };
 }
