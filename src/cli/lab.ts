@@ -7,8 +7,8 @@
  * Two `npm start`s at once must not both take one port. Left to itself, Jupyter tries a port,
  * moves up when it is taken, and only then says where it is; two servers starting together can
  * pick the same port, and the loser fails. So the port is claimed here first: a lock file per
- * port (`.jupyter/ports/<port>.lock`, created with O_EXCL and holding this pid; a stale one from
- * a dead process is taken over) settles it between our own commands, and a test bind settles it
+ * port (`.jupyter/ports/<port>.lock`, made only where none exists and holding this pid; a stale
+ * one from a dead process is taken over) settles it between our own commands, and a test bind settles it
  * against any other program. Jupyter then gets that port with port_retries=0, so it binds exactly
  * there or fails. The URL printed is read from Jupyter's own runtime file (jpserver-<pid>.json,
  * written once it listens), so it is always the server's real address; and when Jupyter exits,

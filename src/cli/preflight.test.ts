@@ -59,6 +59,7 @@ test('a lock: taken once, refused while its holder lives, taken over from a dead
   assert.equal(fs.readFileSync(`${report}.lock`, 'utf8').trim(), String(process.pid));
   // This process holds it, and lives: a second taker is refused naming it.
   assert.throws(() => lockOutput(report, () => {}), new RegExp(`another export \\(process ${process.pid}\\)`));
+  assert.deepEqual(fs.readdirSync(dir), ['r.html.lock'], "the refused taker's own pid file is gone");
   release();
   assert.equal(fs.existsSync(`${report}.lock`), false);
 
@@ -68,5 +69,5 @@ test('a lock: taken once, refused while its holder lives, taken over from a dead
   assert.equal(typeof again, 'function');
   assert.deepEqual(lines, [`${report}.lock: taking over the lock of process ${dead}, which is no longer running`]);
   (again as () => void)();
-  assert.deepEqual(fs.readdirSync(dir), [], 'no lock and no renamed-aside file left');
+  assert.deepEqual(fs.readdirSync(dir), [], 'no lock, no pid file and no renamed-aside file left');
 });

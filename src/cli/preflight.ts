@@ -145,7 +145,7 @@ export function lockPath(file: string): string {
 }
 
 /**
- * Takes a lock: the file `lock`, created exclusively (O_EXCL), holding this process's pid. Returns
+ * Takes a lock: the file `lock`, created only where none exists, holding this process's pid. Returns
  * the release function, or the pid of the live process that holds it. A lock whose process is
  * gone (a run killed outright) is taken over, and `log` says so. The lock is removed when this
  * process exits by any path that runs 'exit' handlers, the stop signals of common.ts included
@@ -153,36 +153,48 @@ export function lockPath(file: string): string {
  */
 export function takeLock(lock: string, log: (line: string) => void): (() => void) | { heldBy: string } {
   fs.mkdirSync(path.dirname(lock), { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw new PreflightError(`${lock}: cannot create the lock (${reason(err)})`);
+  // The pid is written to a file of this process's own and then linked to the lock's name: a link
+  // fails if the name exists, as O_EXCL does, and unlike a file created empty and then written, the
+  // lock is never seen without its pid (a reader in between would find a lock naming nobody).
+  const mine = `${lock}.${process.pid}.new`;
+  try {
+    fs.writeFileSync(mine, `${process.pid}\n`);
+  } catch (err) {
+    throw new PreflightError(`${lock}: cannot create the lock (${reason(err)})`);
+  }
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.linkSync(mine, lock);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw new PreflightError(`${lock}: cannot create the lock (${reason(err)})`);
+      }
+      let text = '';
+      try {
+        text = fs.readFileSync(lock, 'utf8');
+      } catch {
+        continue; // Removed between our two looks: try again.
+      }
+      const holder = Number(text.trim());
+      if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) return { heldBy: String(holder) };
+      log(`${lock}: taking over the lock of process ${text.trim() || '?'}, which is no longer running`);
+      // Renamed aside, not unlinked, so that of two processes taking over one stale lock only one
+      // removes it.
+      const aside = `${lock}.${process.pid}.stale`;
+      try {
+        fs.renameSync(lock, aside);
+        // What was renamed may already be a new lock of a process that took over first: put it
+        // back (a link fails rather than replace a lock made since) and look again.
+        if (fs.readFileSync(aside, 'utf8') !== text) fs.linkSync(aside, lock);
+      } catch {
+        // Another process took it over first; the next attempt sees its lock.
+      } finally {
+        fs.rmSync(aside, { force: true });
+      }
     }
-    let text = '';
-    try {
-      text = fs.readFileSync(lock, 'utf8');
-    } catch {
-      continue; // Removed between our two looks: try again.
-    }
-    const holder = Number(text.trim());
-    // An empty lock is one being written this very moment by another process.
-    if (text === '' || (Number.isInteger(holder) && holder > 0 && isRunning(holder))) return { heldBy: text.trim() || 'starting' };
-    log(`${lock}: taking over the lock of process ${text.trim() || '?'}, which is no longer running`);
-    // Renamed aside, not unlinked, so that of two processes taking over one stale lock only one
-    // removes it.
-    const aside = `${lock}.${process.pid}.stale`;
-    try {
-      fs.renameSync(lock, aside);
-      // What was renamed may already be a new lock of a process that took over first: put it
-      // back (a link fails rather than replace a lock made since) and look again.
-      if (fs.readFileSync(aside, 'utf8') !== text) fs.linkSync(aside, lock);
-    } catch {
-      // Another process took it over first; the next attempt sees its lock.
-    } finally {
-      fs.rmSync(aside, { force: true });
-    }
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
   let held = true;
   const release = () => {
