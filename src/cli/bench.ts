@@ -12,9 +12,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { foreignEnv } from '../core/threads';
 import type { FitOptions } from '../training/fit';
 import { commandLine } from './args';
-import { foreignEnv } from '../core/threads';
 import { ROOT, VENV_PYTHON, printBanner, runMain, timedChild } from './common';
 import { type BenchModel, lastJson, median, runTutorialBench } from './bench-tutorial';
 

@@ -126,7 +126,7 @@ function writeGraph(plan: GraphPlan, state: OptimizerState, split: boolean): Wri
   const x = g.placeholder('x', DT_FLOAT, [-1, ...plan.input]);
   const yType = plan.loss.labels === 'sparse' ? DT_INT32 : DT_FLOAT;
   const yRank = plan.loss.labels === 'sparse' ? 1 : 2;
-  const y = plan.loss.labels === 'sparse' ? g.placeholder('y', DT_INT32, [-1]) : g.placeholder('y', DT_FLOAT, [-1, plan.classes]);
+  const y = g.placeholder('y', yType, yRank === 1 ? [-1] : [-1, plan.classes]);
   const masks: Mask[] = [];
   const maskInputs: string[] = [];
   /** Which mask the next dropout layer of the current pass gets, and the rows of it the pass sees. */
@@ -274,11 +274,7 @@ function writeGraph(plan: GraphPlan, state: OptimizerState, split: boolean): Wri
     state.variables.forEach((v, j) => assigns.push(assign(slotHandles[j][k], reshape(`${parts}:${j}`, v.shape))));
   });
   g.op('Identity', [g.constant(DT_INT32, [0]), ...assigns.map((a) => `^${a}`)], { T: I }, 'assigned');
-  const slotOut = state.slots.map((_, k) => g.op(
-    'ConcatV2',
-    [...state.variables.map((_, j) => reshape(read(slotHandles[j][k]), [-1])), g.constant(DT_INT32, [0])],
-    { ...g.T, N: g.attrInt(state.variables.length), Tidx: I },
-  ));
+  const slotOut = state.slots.map((_, k) => concat(state.variables.map((_, j) => reshape(read(slotHandles[j][k]), [-1])), DT_FLOAT));
   const trainInputs: Array<[string, number]> = [
     ['x', DT_FLOAT], ['y', yType],
     ...scalars.map((k): [string, number] => [k, DT_FLOAT]),
